@@ -1,0 +1,24 @@
+// Typeset math with the KaTeX copy served by this site (no CDN).
+// pymdownx.arithmatex (generic mode) wraps inline math as <span class="arithmatex">\(..\)</span>
+// and display math as <div class="arithmatex">\[..\]</div>. Material's instant navigation swaps
+// the page body without a reload and announces it on document$, so typeset on every emission.
+document$.subscribe(({ body }) => {
+  for (const element of body.querySelectorAll(".arithmatex:not([data-typeset])")) {
+    const tex = element.textContent.trim().slice(2, -2);
+    katex.render(tex, element, {
+      displayMode: element.tagName === "DIV",
+      throwOnError: false, // show the bad TeX in red (the browser tests look for it)
+    });
+    element.dataset.typeset = "";
+  }
+  // Figure captions are HTML printed by snippets; their math uses \( \) delimiters.
+  for (const caption of body.querySelectorAll("figcaption")) {
+    renderMathInElement(caption, {
+      delimiters: [
+        { left: "\\(", right: "\\)", display: false },
+        { left: "\\[", right: "\\]", display: true },
+      ],
+      throwOnError: false,
+    });
+  }
+});

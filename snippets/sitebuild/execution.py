@@ -1,0 +1,308 @@
+"""Run the site's code blocks at build time, with a content-hash cache in front.
+
+markdown-exec decides *what* to show (source, text output, HTML); this module decides *whether*
+a block must run again. A block's cache key covers everything its output can depend on:
+
+* its own code and the code of the blocks before it in the same session on the page;
+* the source of every project module those blocks import, followed transitively
+  (``import snippets.bp.activations`` brings in ``snippets/__init__.py``,
+  ``snippets/bp/__init__.py`` and ``snippets/bp/activations.py`` and whatever they import);
+* the versions of Python, NumPy and Matplotlib.
+
+Change any of these and the block runs again; change nothing and its stored output is reused.
+A cached block in a session is not executed, so when a later block of that session must run,
+the earlier ones are first replayed silently to rebuild the namespace it expects.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import hashlib
+import io
+import json
+import platform
+import re
+import sys
+import traceback
+import types
+import warnings
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from snippets.sitebuild.fences import ExecFence
+
+CACHE_FORMAT = 1  # bump when the meaning of a stored entry changes
+
+
+class BlockError(Exception):
+    """A block raised; ``str()`` is Markdown naming page, snippet file and line."""
+
+
+def module_files(code: str, root: Path, *, importer: Path | None = None) -> set[Path]:
+    """Project files that running ``code`` imports, directly or through other project modules.
+
+    Only files under ``root`` count (the standard library and NumPy are covered by the
+    versions in the key). Imports are read statically with :mod:`ast`, so an import hidden in
+    a string passed to ``importlib`` is not seen. ``importer`` is the file ``code`` came from,
+    needed to resolve relative imports.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / "pkg").mkdir()
+    >>> _ = (root / "pkg" / "__init__.py").write_text("")
+    >>> _ = (root / "pkg" / "a.py").write_text("from . import b")
+    >>> _ = (root / "pkg" / "b.py").write_text("import numpy")
+    >>> sorted(p.name for p in module_files("import pkg.a", root))
+    ['__init__.py', 'a.py', 'b.py']
+    """
+    found: set[Path] = set()
+    todo = [(code, importer)]
+    while todo:
+        source, path = todo.pop()
+        for name in _imported_names(source, path, root):
+            for file in _module_chain(name, root):
+                if file not in found:
+                    found.add(file)
+                    todo.append((file.read_text(encoding="utf-8"), file))
+    return found
+
+
+def _imported_names(source: str, path: Path | None, root: Path) -> list[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []  # running it will report the error with its line
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                if path is None:
+                    continue
+                package = path.parent.relative_to(root).parts
+                package = package[: len(package) - (node.level - 1)]
+                base = ".".join([*package, *([base] if base else [])])
+            names.append(base)
+            # `from pkg import mod` may name a submodule rather than an attribute
+            names += [f"{base}.{alias.name}" for alias in node.names if alias.name != "*"]
+    return [name for name in names if name]
+
+
+def _module_chain(name: str, root: Path) -> list[Path]:
+    """Files executed by ``import name`` that lie under ``root``: each package's
+    ``__init__.py`` on the way down, then the module itself."""
+    files = []
+    folder = root
+    parts = name.split(".")
+    for i, part in enumerate(parts):
+        package = folder / part / "__init__.py"
+        module = folder / f"{part}.py"
+        if package.is_file():
+            files.append(package)
+            folder = folder / part
+        elif module.is_file() and i == len(parts) - 1:
+            files.append(module)
+        else:
+            break
+    return files
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for dist in ("numpy", "matplotlib"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = "absent"
+    return versions
+
+
+@contextlib.contextmanager
+def _isolated_state():
+    """Undo a block's changes to NumPy's print options and Matplotlib's rcParams.
+
+    Such global state would otherwise leak into blocks that run later in the process, and
+    whether they see it would depend on which blocks came from the cache.
+    """
+    import matplotlib as mpl
+    import numpy as np
+
+    with np.printoptions(), mpl.rc_context():
+        yield
+
+
+@dataclass
+class _Session:
+    name: str  # deterministic: it can show up in printed reprs of classes defined in a block
+    namespace: dict = field(default_factory=dict)
+    blocks: list[ExecFence | None] = field(default_factory=list)  # in run order
+    codes: list[str] = field(default_factory=list)
+    executed: int = 0  # how many of `blocks` have really run in `namespace`
+
+
+@dataclass
+class Stats:
+    executed: int = 0
+    cached: int = 0
+    replayed: int = 0
+
+
+class Executor:
+    """Runs a page's blocks, consulting and filling the cache.
+
+    ``root`` is the project root: snippet paths in messages are shown relative to it and only
+    modules under it enter the cache key. ``cache_dir=None`` turns caching off;
+    ``execute=False`` renders no output at all (the benchmark's baseline).
+    """
+
+    def __init__(self, root: Path, cache_dir: Path | None, *, execute: bool = True) -> None:
+        self.root = root
+        self.cache_dir = cache_dir
+        self.execute = execute
+        self.versions = _versions()
+        self.stats = Stats()
+        self.used_keys: set[str] = set()
+        self.start_page("", [])
+
+    def start_page(self, page: str, fences: list[ExecFence]) -> None:
+        """Forget the previous page's sessions; ``fences`` are this page's, in page order."""
+        self.page = page
+        self.pending = list(fences)
+        self.block_count = 0
+        self.sessions: dict[str, _Session] = {}
+
+    def run(self, code: str, session: str = "") -> str:
+        """Return what ``code`` prints, from the cache when nothing it depends on changed."""
+        self.block_count += 1
+        fence = self._claim(code)
+        if not self.execute:
+            return ""
+        # Blocks without a session share nothing; a session lives for one page.
+        label = re.sub(r"\W", "_", f"{self.page}_{session or self.block_count}")
+        state = self.sessions.setdefault(session, _Session(label)) if session else _Session(label)
+        key = self._key(code, fence, state)
+        state.blocks.append(fence)
+        state.codes.append(code)
+        output = self._load(key)
+        if output is not None:
+            self.stats.cached += 1
+            return output
+        # This block must run: first rebuild the namespace its session expects.
+        while state.executed < len(state.blocks) - 1:
+            self._exec(state.codes[state.executed], state.blocks[state.executed], state)
+            state.executed += 1
+            self.stats.replayed += 1
+        output = self._exec(code, fence, state)
+        state.executed += 1
+        self.stats.executed += 1
+        self._store(key, output)
+        return output
+
+    def _claim(self, code: str) -> ExecFence | None:
+        for i, fence in enumerate(self.pending):
+            if fence.section.code.strip("\n") == code.strip("\n"):
+                return self.pending.pop(i)
+        return None
+
+    def _key(self, code: str, fence: ExecFence | None, state: _Session) -> str:
+        codes = [*state.codes, code]
+        files: set[Path] = set()
+        for source, block in zip(codes, [*state.blocks, fence], strict=True):
+            importer = block.section.path if block else None
+            files |= module_files(source, self.root, importer=importer)
+        payload = {
+            "format": CACHE_FORMAT,
+            "codes": codes,
+            "origin": self._where(fence),
+            "modules": {self._rel(f): _file_digest(f) for f in sorted(files)},
+            "versions": self.versions,
+        }
+        blob = json.dumps(payload, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+    def _load(self, key: str) -> str | None:
+        if self.cache_dir is None:
+            return None
+        self.used_keys.add(key)
+        path = self.cache_dir / f"{key}.out"
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    def _store(self, key: str, output: str) -> None:
+        if self.cache_dir is None:
+            return
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.cache_dir / f"{key}.tmp"
+        tmp.write_text(output, encoding="utf-8")
+        tmp.replace(self.cache_dir / f"{key}.out")
+
+    def prune(self) -> int:
+        """Delete stored outputs that this build did not use; return how many."""
+        if self.cache_dir is None or not self.cache_dir.is_dir():
+            return 0
+        stale = [p for p in self.cache_dir.glob("*.out") if p.stem not in self.used_keys]
+        for path in stale:
+            path.unlink()
+        return len(stale)
+
+    def _exec(self, code: str, fence: ExecFence | None, state: _Session) -> str:
+        if fence is not None:
+            # Pad with blank lines so that line numbers in tracebacks (and in warnings) are
+            # the snippet file's own; the filename is the real file, so its source shows too.
+            filename = str(fence.section.path)
+            source = "\n" * (fence.section.first_line - 1) + code
+        else:
+            filename = f"<{self.page} block {self.block_count}>"
+            source = code
+        namespace = state.namespace
+        if "__name__" not in namespace:
+            # Classes and dataclasses defined in a block look their module up in sys.modules.
+            name = f"_backprop_exec_{state.name}"
+            module = types.ModuleType(name)
+            sys.modules[name] = module
+            namespace = state.namespace = module.__dict__
+        buffer = io.StringIO()
+        try:
+            compiled = compile(source, filename, "exec")
+            with contextlib.redirect_stdout(buffer), _isolated_state(), warnings.catch_warnings():
+                # A numerical warning in a worked example is a bug in the example: fail loudly.
+                warnings.simplefilter("error")
+                for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning):
+                    warnings.simplefilter("default", category)
+                exec(compiled, namespace)
+        except Exception as error:
+            raise BlockError(self._report(error, fence)) from error
+        return buffer.getvalue()
+
+    def _report(self, error: Exception, fence: ExecFence | None) -> str:
+        frames = traceback.extract_tb(error.__traceback__)[1:]  # drop this module's exec frame
+        trace = "".join(traceback.format_list(frames))
+        trace += "".join(traceback.format_exception_only(type(error), error))
+        trace = trace.replace(str(self.root) + "/", "")
+        line = next(
+            (f.lineno for f in reversed(frames) if fence and f.filename == str(fence.section.path)),
+            error.lineno if isinstance(error, SyntaxError) else None,
+        )
+        where = self._where(fence, line)
+        head = f"{self.page}: block {self.block_count} ({where}) raised {type(error).__name__}"
+        return f"```text\n{head}\n\n{trace.rstrip()}\n```\n"
+
+    def _where(self, fence: ExecFence | None, line: int | None = None) -> str:
+        if fence is None:
+            return "code not from a snippet file"
+        s = fence.section
+        at = f"line {line}" if line else f"lines {s.first_line}-{s.last_line}"
+        return f"{self._rel(s.path)}, section '{s.name}', {at}; page line {fence.page_line}"
+
+    def _rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
