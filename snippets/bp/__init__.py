@@ -1,0 +1,1 @@
+"""The numeric core: small, batched NumPy code, each backward beside its forward."""
