@@ -1,0 +1,81 @@
+"""Shared helpers: run MkDocs as a reader would (a subprocess), and build small fixture sites."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+QUIET = {"NO_MKDOCS_2_WARNING": "1"}
+
+FIXTURE_CONFIG = """\
+site_name: Fixture
+theme:
+  name: mkdocs
+watch:
+  - snips
+validation:
+  omitted_files: warn
+  absolute_links: warn
+  unrecognized_links: warn
+  anchors: warn
+plugins:
+  - backprop:
+      cache_dir: .cache/exec
+  - markdown-exec
+markdown_extensions:
+  - toc
+  - attr_list
+  - md_in_html
+  - pymdownx.superfences
+  - pymdownx.snippets:
+      check_paths: true
+"""
+
+
+def run_mkdocs(*args: str, cwd: Path, env: dict[str, str] | None = None,
+               timeout: float = 600) -> subprocess.CompletedProcess:
+    """``python -m mkdocs <args>`` in ``cwd``; output is text, stderr merged into stdout."""
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", *args],
+        cwd=cwd, env={**os.environ, **QUIET, **(env or {})},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
+    )
+
+
+@dataclass
+class FixtureSite:
+    """A throwaway MkDocs project: docs/ pages, snips/ code, the site's plugin configured."""
+
+    root: Path
+
+    def write(self, relpath: str, text: str) -> Path:
+        path = self.root / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    def build(self, *extra: str, strict: bool = True,
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        args = ["build", *(["--strict"] if strict else []), *extra]
+        # The fixture sites are not git checkouts; fix the date the theme stamps on pages.
+        env = {"SOURCE_DATE_EPOCH": "1700000000", **(env or {})}
+        return run_mkdocs(*args, cwd=self.root, env=env)
+
+    def html(self, page: str = "index.html") -> str:
+        return (self.root / "site" / page).read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def fixture_site(tmp_path: Path) -> FixtureSite:
+    site = FixtureSite(tmp_path / "proj")
+    site.write("mkdocs.yml", FIXTURE_CONFIG)
+    site.write("snips/__init__.py", "")
+    site.write("docs/index.md", "# Fixture\n")
+    return site

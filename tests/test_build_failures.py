@@ -1,0 +1,116 @@
+"""Failure is loud: each deliberately broken fixture site fails `mkdocs build --strict`,
+and the message names the page and, for code, the snippet file and line."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+RAISES = """
+    # --8<-- [start:ok]
+    print("fine")
+    # --8<-- [end:ok]
+
+    # --8<-- [start:boom]
+    values = [1, 2, 3]
+    total = sum(values)
+    ratio = total / (len(values) - 3)
+    # --8<-- [end:boom]
+
+    # --8<-- [start:overflow]
+    import numpy as np
+    big = np.exp(np.array([1000.0]))
+    # --8<-- [end:overflow]
+
+    # --8<-- [start:figure]
+    print('<img src="plots/nowhere.svg" alt="a plot that was never made">')
+    # --8<-- [end:figure]
+
+    # --8<-- [start:no_alt]
+    print('<img src="data:image/svg+xml;base64,PHN2Zy8+">')
+    # --8<-- [end:no_alt]
+"""
+
+
+def exec_fence(target: str, *, html: bool = False) -> str:
+    mode = 'html="1"' if html else 'result="text"'
+    return f'```python exec="on" {mode}\n--8<-- "{target}"\n```\n'
+
+
+CASES = {
+    "snippet raises": (
+        "# Page\n\n" + exec_fence("snips/demo.py:ok") + "\n" + exec_fence("snips/demo.py:boom"),
+        ["index.md", "snips/demo.py", "section 'boom'", "line 8", "ZeroDivisionError",
+         "Aborted with 1 warnings in strict mode"],
+    ),
+    "snippet warns": (
+        "# Page\n\n" + exec_fence("snips/demo.py:overflow"),
+        ["index.md", "snips/demo.py", "line 13", "RuntimeWarning", "overflow"],
+    ),
+    "missing snippet file": (
+        "# Page\n\nText.\n\n" + exec_fence("snips/absent.py:ok"),
+        ["index.md:5", "snips/absent.py", "does not exist"],
+    ),
+    "missing section": (
+        "# Page\n\n" + exec_fence("snips/demo.py:absent"),
+        ["index.md:3", "section 'absent' not found in", "snips/demo.py", "'boom'"],
+    ),
+    "code pasted into the page": (
+        '# Page\n\n```python exec="on"\nprint("pasted")\n```\n',
+        ["index.md:3", "exactly one line", "never pasted"],
+    ),
+    "broken link": (
+        "# Page\n\nSee [the next chapter](next.md).\n",
+        ["index.md", "next.md", "not found"],
+    ),
+    "broken anchor": (
+        "# Page\n\n## Real heading\n\nSee [below](#no-such-heading).\n",
+        ["index.md", "#no-such-heading"],
+    ),
+    "missing figure (Markdown image)": (
+        "# Page\n\n![The loss curve](figures/loss.svg)\n",
+        ["index.md", "figures/loss.svg"],
+    ),
+    "missing figure (printed by a snippet)": (
+        "# Page\n\n" + exec_fence("snips/demo.py:figure", html=True),
+        ["index.md", "plots/nowhere.svg", "not among the site's files"],
+    ),
+    "figure without alt text": (
+        "# Page\n\n" + exec_fence("snips/demo.py:no_alt", html=True),
+        ["index.md", "has no alt text"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_broken_site_fails_strict_build_naming_the_cause(fixture_site, case):
+    page, expected = CASES[case]
+    fixture_site.write("snips/demo.py", RAISES)
+    fixture_site.write("docs/index.md", page)
+    result = fixture_site.build()
+    assert result.returncode != 0, f"{case}: the strict build passed:\n{result.stdout}"
+    missing = [text for text in expected if text not in result.stdout]
+    assert not missing, f"{case}: the build log lacks {missing}:\n{result.stdout}"
+
+
+def test_a_raising_snippet_is_shown_on_the_page_when_not_strict(fixture_site):
+    """What `mkdocs serve` does: the build goes on and the page shows the traceback."""
+    fixture_site.write("snips/demo.py", RAISES)
+    fixture_site.write("docs/index.md", "# Page\n\n" + exec_fence("snips/demo.py:boom"))
+    result = fixture_site.build(strict=False)
+    assert result.returncode == 0, result.stdout
+    page = fixture_site.html()
+    assert "ZeroDivisionError" in page
+    assert "snips/demo.py" in page
+    assert "ratio = total / (len(values) - 3)" in page  # the failing line, from the file
+
+
+def test_the_fixture_site_builds_when_nothing_is_broken(fixture_site):
+    """The cases above fail because of what each breaks, not because of the fixture."""
+    fixture_site.write("snips/demo.py", RAISES)
+    fixture_site.write("docs/index.md", "# Page\n\n## Real heading\n\n"
+                       + exec_fence("snips/demo.py:ok") + "\nSee [above](#real-heading).\n")
+    result = fixture_site.build()
+    assert result.returncode == 0, result.stdout
+    assert "fine" in fixture_site.html()

@@ -1,0 +1,85 @@
+"""The project's promises about itself: two README commands that CI runs, pinned
+dependencies, one name per chapter across docs/, snippets/ and tests/, ruff-clean code."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def quick_start_blocks() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    parts = re.split(r"^## Quick start *$", readme, flags=re.M)
+    assert len(parts) == 2, "README.md needs exactly one '## Quick start' heading"
+    section = re.split(r"^## ", parts[1], flags=re.M)[0]
+    return [b.strip() for b in re.findall(r"^```bash\n(.*?)^```", section, flags=re.M | re.S)]
+
+
+def test_readme_gives_serve_then_test_commands():
+    serve, test = quick_start_blocks()
+    for command in (serve, test):
+        assert command.startswith("python3 -m venv .venv && ")
+        assert "-c .ci/constraints.txt" in command
+        assert "python -m snippets.sitebuild.vendor" in command
+        assert "\n" not in command, "one command per block, so it can be copied whole"
+    assert serve.endswith("mkdocs serve") and "NO_MKDOCS_2_WARNING=1" in serve
+    assert test.endswith("python -m pytest") and "'.[test]'" in test
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    result = subprocess.run(["bash", str(ROOT / ".ci/run"), "--print"],
+                            capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == quick_start_blocks()[1]
+
+
+def test_every_dependency_is_pinned_by_the_constraints():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = dict(
+        re.match(r"([A-Za-z0-9_.-]+)==(\S+)", line).groups()
+        for line in (ROOT / ".ci/constraints.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    pins = {name.lower().replace("_", "-"): version for name, version in pins.items()}
+    wanted = project["dependencies"] + project["optional-dependencies"]["test"]
+    for requirement in wanted:
+        name = re.match(r"[A-Za-z0-9_.-]+", requirement).group().lower()
+        assert name in pins, f"{name} is not pinned in .ci/constraints.txt"
+    assert pins["mkdocs"].startswith("1.6.") and pins["mkdocs-material"].startswith("9.8.")
+    assert pins["numpy"].startswith("2.") and pins["mkdocs-jupyter"].startswith("0.26.")
+
+
+def chapters() -> list[str]:
+    """Pages that execute code are chapters."""
+    return sorted(p.stem for p in (ROOT / "docs").glob("*.md") if 'exec="on"' in p.read_text())
+
+
+@pytest.mark.parametrize("slug", chapters())
+def test_a_chapter_has_its_snippets_and_tests_under_the_same_name(slug):
+    name = slug.replace("-", "_")
+    assert (ROOT / "snippets" / name / "__init__.py").is_file()
+    assert (ROOT / "tests" / f"test_{name}.py").is_file()
+    page = (ROOT / "docs" / f"{slug}.md").read_text()
+    included = set(re.findall(r'--8<-- "snippets/([^/"]+)/', page))
+    assert name in included, f"docs/{slug}.md includes no code from snippets/{name}/"
+
+
+def test_nav_lists_every_page():
+    config = (ROOT / "mkdocs.yml").read_text()
+    for page in (ROOT / "docs").glob("*.md"):
+        assert re.search(rf":\s+{re.escape(page.name)}\s*$", config, re.M), page.name
+
+
+def test_ruff_is_clean():
+    ruff = shutil.which("ruff") or shutil.which("ruff", path=str(sys.prefix) + "/bin")
+    if ruff is None:
+        pytest.skip("ruff is not installed (pip install -e '.[test]' installs it)")
+    result = subprocess.run([ruff, "check", "snippets", "tests"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,79 @@
+"""docs/sigmoid.md: the sigmoid, its derivative, and what the page claims about them."""
+
+from __future__ import annotations
+
+from decimal import Decimal, localcontext
+
+import numpy as np
+import pytest
+
+from snippets.bp.activations import sigmoid, sigmoid_prime
+from snippets.bp.gradcheck import assert_close, numerical_jacobian
+
+SHAPES = [(), (1,), (7,), (4, 5), (2, 3, 2)]
+
+
+def exact_sigmoid_prime(t: float) -> float:
+    """An independent reference: 60-digit decimal arithmetic."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        e = Decimal(-abs(t)).exp()
+        return float(e / (1 + e) ** 2)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sigmoid_jacobian_is_diag_of_sigmoid_prime(shape, seed):
+    """Central differences, float64, h = 1e-6: error budget about 1e-10; tolerance 1e-9."""
+    x = np.random.default_rng(seed).normal(scale=3.0, size=shape)
+    J = numerical_jacobian(sigmoid, x)
+    assert J.shape == shape + shape
+    analytic = np.diag(sigmoid_prime(x).reshape(-1)).reshape(shape + shape)
+    assert_close(analytic, J, atol=1e-9, what=f"d sigmoid / dx, shape {shape}")
+
+
+def test_sigmoid_agrees_with_the_textbook_formula_where_that_is_safe():
+    x = np.linspace(-30, 30, 1201)
+    assert_close(sigmoid(x), 1 / (1 + np.exp(-x)), atol=0, rtol=4e-16, what="sigmoid")
+
+
+def test_mirror_identity():
+    x = np.random.default_rng(3).normal(scale=5, size=1000)
+    assert_close(sigmoid(-x), 1 - sigmoid(x), atol=2.3e-16, what="sigma(-x) vs 1 - sigma(x)")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_no_overflow_anywhere(dtype):
+    """pytest turns warnings into errors here, and errstate turns silent overflow into one."""
+    z = np.array([-1000, -100, -40, 0, 40, 100, 1000], dtype=dtype)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        s, d = sigmoid(z), sigmoid_prime(z)
+    assert s.dtype == d.dtype == dtype and s.shape == d.shape == z.shape
+    assert s[0] == 0.0 and s[-1] == 1.0 and s[3] == 0.5
+    assert d[0] == d[-1] == 0.0 and d[3] == 0.25
+
+
+def test_integer_input_is_computed_in_float64():
+    assert sigmoid(np.array([0, 1])).dtype == np.float64
+
+
+@pytest.mark.parametrize("t", [0.5, 5.0, 20.0, 36.0, 40.0, 100.0, 700.0])
+def test_sigmoid_prime_keeps_relative_precision_in_the_tails(t):
+    for x in (t, -t):
+        exact = exact_sigmoid_prime(x)
+        assert abs(sigmoid_prime(x) - exact) <= 4e-16 * exact
+
+
+def test_what_the_page_prints():
+    """The page's code, imported as a module: its variables are what the page shows."""
+    from snippets.sigmoid import worked as page
+
+    assert page.gap_symmetry <= 2.3e-16  # "agree to rounding"
+    assert page.gap_derivative <= 1e-10  # "within that budget" (about 1e-11)
+    assert page.gap_forms <= 2.3e-16
+    assert page.naive_warnings == ["overflow encountered in exp"]
+    assert page.stable_warnings == []
+    assert page.rel_err[40.0][0] == 1.0  # all digits lost by 1 - sigma
+    assert all(mirrored <= 4e-16 for _, mirrored in page.rel_err.values())
+    # "from x = 37 on, sigma(x) rounds to exactly 1"
+    assert sigmoid(36.0) < 1.0 and sigmoid(37.0) == 1.0

@@ -1,0 +1,172 @@
+"""The real site: strict, quiet, offline, reproducible, with figures that carry alt text."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import unquote, urljoin, urlsplit
+
+import pytest
+
+from tests.conftest import ROOT, run_mkdocs
+
+pytestmark = pytest.mark.slow
+
+
+def build_site(dest: Path, **env: str) -> subprocess.CompletedProcess:
+    result = run_mkdocs("build", "--strict", "--site-dir", str(dest), cwd=ROOT, env=env)
+    assert result.returncode == 0, result.stdout
+    return result
+
+
+@pytest.fixture(scope="session")
+def cold_build(tmp_path_factory) -> tuple[Path, str]:
+    """One cold build (no cache) shared by the read-only tests below: (site folder, log)."""
+    dest = tmp_path_factory.mktemp("site") / "cold"
+    return dest, build_site(dest, BP_EXEC_CACHE="false").stdout
+
+
+@pytest.fixture(scope="session")
+def site(cold_build) -> Path:
+    return cold_build[0]
+
+
+class Refs(HTMLParser):
+    """Every URL a page makes the browser load, with the tag that loads it."""
+
+    LOADS: ClassVar = {"script": "src", "img": "src", "source": "src", "iframe": "src",
+             "video": "src", "audio": "src", "embed": "src"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[tuple[str, str]] = []
+        self.images: list[dict[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = {k: v or "" for k, v in attrs}
+        if tag in self.LOADS and attrs.get(self.LOADS[tag]):
+            self.refs.append((tag, attrs[self.LOADS[tag]]))
+        if tag == "link" and attrs.get("href") and attrs.get("rel") != "canonical":
+            self.refs.append((f"link rel={attrs.get('rel')}", attrs["href"]))
+        if tag == "img":
+            self.images.append(attrs)
+
+
+def parse(page: Path) -> Refs:
+    refs = Refs()
+    refs.feed(page.read_text(encoding="utf-8"))
+    return refs
+
+
+def is_offsite(url: str) -> bool:
+    parts = urlsplit(url)
+    return bool(parts.netloc) or parts.scheme not in ("", "data")
+
+
+def test_the_build_log_is_quiet(cold_build):
+    lines = [line for line in cold_build[1].splitlines() if line.strip()]
+    noisy = [line for line in lines if not line.startswith("INFO")]
+    assert not noisy, "\n".join(noisy)
+
+
+def test_nothing_is_loaded_from_another_host(site):
+    offenders = []
+    for page in site.rglob("*.html"):
+        offenders += [f"{page.relative_to(site)}: <{tag}> {url}"
+                      for tag, url in parse(page).refs if is_offsite(url)]
+    for sheet in site.rglob("*.css"):
+        for url in re.findall(r"""(?:url\(|@import\s+)["']?([^"')\s]+)""", sheet.read_text()):
+            if is_offsite(url):
+                offenders.append(f"{sheet.relative_to(site)}: {url}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_every_local_script_stylesheet_font_and_image_exists(site):
+    missing = []
+    for page in site.rglob("*.html"):
+        base = "/" + page.relative_to(site).as_posix()
+        for tag, url in parse(page).refs:
+            if url.startswith("data:") or is_offsite(url):
+                continue
+            target = site / unquote(urlsplit(urljoin(base, url)).path).lstrip("/")
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.is_file():
+                missing.append(f"{page.relative_to(site)}: <{tag}> {url}")
+    for sheet in site.rglob("*.css"):
+        for url in re.findall(r"""url\(["']?([^"')]+)""", sheet.read_text()):
+            if not url.startswith("data:") and not is_offsite(url):
+                if not (sheet.parent / urlsplit(url).path).is_file():
+                    missing.append(f"{sheet.relative_to(site)}: {url}")
+    assert not missing, "\n".join(missing)
+
+
+def test_math_is_rendered_by_the_local_katex(site):
+    page = (site / "sigmoid/index.html").read_text()
+    assert page.count('class="arithmatex"') > 10
+    assert "assets/vendor/katex/katex.min.js" in page
+    assert (site / "assets/vendor/katex/fonts/KaTeX_Main-Regular.woff2").is_file()
+
+
+def test_every_math_expression_is_valid_katex(site):
+    """KaTeX, run by Node, parses every expression on every page (throwOnError)."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed; the browser tests check math instead")
+    expressions = []
+    for page in sorted(site.rglob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        for tag, tex in re.findall(r'<(span|div) class="arithmatex">(.*?)</\1>', html, re.S):
+            tex = re.sub(r"<[^>]+>", "", tex)
+            tex = tex.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+            expressions.append([str(page.relative_to(site)), tex[2:-2], tag == "div"])
+    assert expressions
+    script = """
+        const katex = require(process.argv[1]);
+        const bad = [];
+        for (const [page, tex, display] of JSON.parse(require("fs").readFileSync(0))) {
+          try { katex.renderToString(tex, {displayMode: display, throwOnError: true}); }
+          catch (e) { bad.push(page + ": " + e.message); }
+        }
+        console.log(JSON.stringify(bad));
+    """
+    result = subprocess.run(
+        [node, "-e", script, str(site / "assets/vendor/katex/katex.min.js")],
+        input=json.dumps(expressions), capture_output=True, text=True, check=True,
+    )
+    assert json.loads(result.stdout) == []
+
+
+def test_figures_are_svg_with_alt_text_and_a_caption(site):
+    figures = 0
+    for page in site.rglob("*.html"):
+        for image in parse(page).images:
+            assert image.get("alt", "").strip(), f"{page}: image without alt text"
+            if image["src"].startswith("data:image/svg+xml;base64,"):
+                svg = base64.b64decode(image["src"].split(",", 1)[1]).decode()
+                assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+                assert "<dc:date>" not in svg  # no build date inside the figure
+                figures += 1
+    assert figures >= 1
+    assert "<figcaption>" in (site / "sigmoid/index.html").read_text()
+
+
+def test_two_builds_of_one_commit_are_byte_identical(site, tmp_path):
+    """A second cold build, and a build from a warm cache, give the very same files."""
+    cache = tmp_path / "cache"
+    again = build_site(tmp_path / "again", BP_EXEC_CACHE="false")
+    build_site(tmp_path / "cold", BP_EXEC_CACHE_DIR=str(cache))
+    warm = build_site(tmp_path / "warm", BP_EXEC_CACHE_DIR=str(cache))
+    assert "0 executed" in warm.stdout
+    for other in (tmp_path / "again", tmp_path / "warm"):
+        files = sorted(p.relative_to(site) for p in site.rglob("*") if p.is_file())
+        assert files == sorted(p.relative_to(other) for p in other.rglob("*") if p.is_file())
+        differing = [f for f in files if (site / f).read_bytes() != (other / f).read_bytes()]
+        assert not differing, f"{other.name} differs in {differing}"
+    assert again.returncode == 0

@@ -1,0 +1,209 @@
+"""Unit tests of the build machinery in snippets/sitebuild and of snippets/figures.py."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import tarfile
+import textwrap
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from snippets.figures import svg_figure
+from snippets.sitebuild import vendor
+from snippets.sitebuild.execution import BlockError, Executor, module_files
+from snippets.sitebuild.fences import FenceError, find_section, scan_page
+
+
+def write(root: Path, relpath: str, text: str) -> Path:
+    path = root / relpath
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"))
+    return path
+
+
+SNIPPET = """
+    import math
+    # --8<-- [start:one]
+    x = 1
+    print(x + 1)
+    # --8<-- [end:one]
+    # --8<-- [start:two]
+    y = x / 0
+    # --8<-- [end:two]
+"""
+
+
+class TestFences:
+    def test_section_lines_are_the_files_own(self, tmp_path):
+        path = write(tmp_path, "s.py", SNIPPET)
+        section = find_section(path, "one")
+        assert (section.first_line, section.last_line) == (3, 4)
+        assert section.code == "x = 1\nprint(x + 1)"
+
+    def test_nested_markers_are_refused(self, tmp_path):
+        path = write(tmp_path, "s.py", """
+            # --8<-- [start:outer]
+            a = 1
+            # --8<-- [start:inner]
+            b = 2
+            # --8<-- [end:inner]
+            # --8<-- [end:outer]
+        """)
+        with pytest.raises(FenceError, match="must not nest"):
+            find_section(path, "outer")
+
+    def test_unterminated_section(self, tmp_path):
+        path = write(tmp_path, "s.py", "# --8<-- [start:one]\nx = 1\n")
+        with pytest.raises(FenceError, match="no end marker"):
+            find_section(path, "one")
+
+    def test_scan_finds_exec_fences_only_in_page_order(self, tmp_path):
+        write(tmp_path, "s.py", SNIPPET)
+        page = textwrap.dedent('''
+            # Title
+
+            ```python
+            not executed
+            ```
+
+            ```python exec="off"
+            print("off")
+            ```
+
+            !!! note
+                ~~~~python exec="1" session="demo" result="text"
+                --8<-- "s.py:two"
+                ~~~~
+
+            ```py exec="on"
+            --8<-- 's.py:one'
+            ```
+        ''')
+        fences = scan_page(page, "page.md", tmp_path)
+        assert [(f.page_line, f.session, f.section.name) for f in fences] == [
+            (13, "demo", "two"), (17, "", "one")]
+
+    @pytest.mark.parametrize("body, message", [
+        ('print("pasted")', "exactly one line"),
+        ('--8<-- "s.py:one"\nprint(1)', "exactly one line"),
+        ('--8<-- "s.py"', "names no section"),
+        ('--8<-- "s.py:3:4"', "names no section"),
+        ('--8<-- "nope.py:one"', "does not exist"),
+        ('--8<-- "s.py:zero"', "section 'zero' not found"),
+    ])
+    def test_bad_fences_name_page_and_line(self, tmp_path, body, message):
+        write(tmp_path, "s.py", SNIPPET)
+        page = f'# T\n\n```python exec="on"\n{body}\n```\n'
+        with pytest.raises(FenceError, match=message) as error:
+            scan_page(page, "chapter.md", tmp_path)
+        assert str(error.value).startswith("chapter.md:3:")
+
+
+class TestModuleFiles:
+    def test_parents_submodules_and_relative_imports(self, tmp_path):
+        write(tmp_path, "pkg/__init__.py", "")
+        write(tmp_path, "pkg/sub/__init__.py", "from .leaf import f\n")
+        write(tmp_path, "pkg/sub/leaf.py", "from ..util import g\nimport numpy\n")
+        write(tmp_path, "pkg/util.py", "import os\n")
+        write(tmp_path, "pkg/other.py", "")
+        found = module_files("from pkg import sub", tmp_path)
+        assert {p.relative_to(tmp_path).as_posix() for p in found} == {
+            "pkg/__init__.py", "pkg/sub/__init__.py", "pkg/sub/leaf.py", "pkg/util.py"}
+
+    def test_cycles_and_syntax_errors_terminate(self, tmp_path):
+        write(tmp_path, "a.py", "import b\n")
+        write(tmp_path, "b.py", "import a\nthis is not python\n")
+        assert {p.name for p in module_files("import a", tmp_path)} == {"a.py", "b.py"}
+
+
+class TestExecutor:
+    def fences(self, tmp_path, names):
+        path = write(tmp_path, "s.py", SNIPPET)
+        page = "\n".join(f'```python exec="on" session="s"\n--8<-- "s.py:{n}"\n```' for n in names)
+        return path, scan_page(page, "p.md", tmp_path)
+
+    def test_output_and_traceback_point_at_the_snippet_file(self, tmp_path):
+        path, fences = self.fences(tmp_path, ["one", "two"])
+        executor = Executor(tmp_path, None)
+        executor.start_page("p.md", fences)
+        assert executor.run(find_section(path, "one").code, "s") == "2\n"
+        with pytest.raises(BlockError) as error:
+            executor.run(find_section(path, "two").code, "s")
+        message = str(error.value)
+        assert "p.md: block 2 (s.py, section 'two', line 7" in message
+        assert 'File "s.py", line 7' in message and "y = x / 0" in message
+
+    def test_warnings_are_errors(self, tmp_path):
+        executor = Executor(tmp_path, None)
+        with pytest.raises(BlockError, match="RuntimeWarning"):
+            executor.run("import numpy as np\nnp.log(np.array([0.0]))")
+
+    def test_print_options_do_not_leak_between_blocks(self, tmp_path):
+        executor = Executor(tmp_path, None)
+        executor.run("import numpy as np\nnp.set_printoptions(precision=2)")
+        assert np.get_printoptions()["precision"] == 8
+        assert executor.run("import numpy as np\nprint(np.array([1/3]))") == "[0.33333333]\n"
+
+    def test_execution_off_runs_nothing(self, tmp_path):
+        assert Executor(tmp_path, None, execute=False).run("raise SystemExit") == ""
+
+
+class TestFigures:
+    def make(self):
+        fig, ax = plt.subplots(figsize=(3, 2))
+        ax.plot(np.linspace(0, 1, 50) ** 2, label="$x^2$")
+        ax.legend()
+        return fig
+
+    def test_svg_is_byte_identical_from_run_to_run(self):
+        first = svg_figure(self.make(), alt="a parabola", caption="It curves.")
+        assert first == svg_figure(self.make(), alt="a parabola", caption="It curves.")
+        svg = base64.b64decode(first.split("base64,")[1].split('"')[0]).decode()
+        assert "<svg" in svg and "<dc:date>" not in svg
+
+    def test_alt_text_and_caption_are_required_and_escaped(self):
+        with pytest.raises(ValueError, match="alt text"):
+            svg_figure(self.make(), alt=" ", caption="c")
+        html = svg_figure(self.make(), alt='say "hi" <b>', caption="1 < 2")
+        assert 'alt="say &quot;hi&quot; &lt;b&gt;"' in html and "1 &lt; 2" in html
+
+    def test_the_figure_is_closed(self):
+        fig = self.make()
+        svg_figure(fig, alt="a", caption="c")
+        assert not plt.fignum_exists(fig.number)
+
+
+class TestVendor:
+    def fake_tarball(self, files: dict[str, bytes]) -> bytes:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+            for name, data in files.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))
+        return buffer.getvalue()
+
+    def test_a_tarball_that_fails_the_integrity_check_is_refused(self, tmp_path):
+        with pytest.raises(vendor.VendorError, match="integrity"):
+            vendor.install(tmp_path, tarball=self.fake_tarball({"package/dist/katex.min.js": b""}))
+        assert not vendor.install_dir(tmp_path).exists()
+
+    def test_missing_katex_names_the_install_command(self, tmp_path):
+        with pytest.raises(vendor.VendorError, match=r"python -m snippets\.sitebuild\.vendor"):
+            vendor.site_files(tmp_path)
+
+    def test_installed_copy_is_complete_and_offline(self):
+        """The copy the README command installed: woff2 fonts only, each one present."""
+        root = Path(__file__).resolve().parents[1] / ".vendor"
+        files = vendor.site_files(root)
+        css = files["assets/vendor/katex/katex.min.css"].read_text()
+        fonts = set(__import__("re").findall(r"url\(fonts/([\w-]+\.\w+)\)", css))
+        assert fonts and all(name.endswith(".woff2") for name in fonts)
+        assert all(f"assets/vendor/katex/fonts/{name}" in files for name in fonts)
+        names = json.loads((vendor.install_dir(root) / "MANIFEST.json").read_text())
+        assert "contrib/auto-render.min.js" in names
