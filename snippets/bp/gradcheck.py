@@ -39,9 +39,10 @@ def numerical_jacobian(f, x, h: float = DEFAULT_STEP) -> np.ndarray:
     for j in range(x.size):
         saved = flat[j]
         flat[j] = saved + h
-        f_plus = np.asarray(f(flat.reshape(x.shape)), dtype=np.float64)
+        # Copies: f may return (a view of) its input, which the next step perturbs.
+        f_plus = np.array(f(flat.reshape(x.shape)), dtype=np.float64)
         flat[j] = saved - h
-        f_minus = np.asarray(f(flat.reshape(x.shape)), dtype=np.float64)
+        f_minus = np.array(f(flat.reshape(x.shape)), dtype=np.float64)
         flat[j] = saved
         J[..., j] = (f_plus - f_minus) / (2 * h)
     return J.reshape(tuple(out_shape) + x.shape)
@@ -85,3 +86,36 @@ def assert_close(analytic, numeric, *, atol: float, rtol: float = 0.0, what: str
             f"rtol={rtol:g} (worst at index {tuple(int(i) for i in where)}, shape {diff.shape})"
         )
     return worst
+
+
+def check_network(net, x, loss, loss_grad, *, atol: float = 1e-8, rtol: float = 1e-6,
+                  h: float = DEFAULT_STEP) -> dict[str, float]:
+    """Compare every gradient of ``net`` (an :class:`snippets.bp.mlp.MLP`) with central
+    differences of ``loss(net.forward(x).a[-1])``; return {name: max |difference|}.
+
+    ``loss(y_hat)`` is a scalar and ``loss_grad(y_hat)`` its gradient. Checks dL/dx (as
+    "x") and every parameter; raises AssertionError on the first that is off or has the
+    wrong shape. Needs float64.
+
+    >>> from snippets.bp.mlp import build_mlp
+    >>> from snippets.bp.activations import TANH
+    >>> rng = np.random.default_rng(0)
+    >>> net = build_mlp(rng, [3, 4, 2], TANH)
+    >>> x, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    >>> diffs = check_network(net, x, lambda y_hat: 0.5 * float(np.sum((y_hat - y) ** 2)),
+    ...                       lambda y_hat: y_hat - y)
+    >>> sorted(diffs), max(diffs.values()) < 1e-8
+    (['W1', 'W2', 'b1', 'b2', 'x'], True)
+    """
+    fwd = net.forward(x)
+    grads = net.backward(fwd, loss_grad(fwd.a[-1]))
+    diffs = {}
+    numeric = numerical_gradient(lambda x_: loss(net.forward(x_).a[-1]), x, h)
+    diffs["x"] = assert_close(grads.a[0], numeric, atol=atol, rtol=rtol, what="dL/dx")
+    for name in net.param_names():
+        analytic = getattr(grads, name[0])[int(name[1:])]
+        numeric = numerical_gradient(
+            lambda p, name=name: loss(net.with_param(name, p).forward(x).a[-1]),
+            net.param(name), h)
+        diffs[name] = assert_close(analytic, numeric, atol=atol, rtol=rtol, what=f"dL/d{name}")
+    return diffs

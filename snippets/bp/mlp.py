@@ -1,0 +1,185 @@
+"""A multilayer perceptron with optional residual shortcuts: forward and backward, batched.
+
+Layer l (l = 1..N) computes, for a batch stored as rows,
+
+    z_l = W_l a_{l-1} + b_l  [+ a_j  or  + P_l a_j  if it has a shortcut from a_j, j < l]
+    a_l = g_l(z_l)
+
+with a_0 = x. A shortcut adds an earlier activation to the pre-activation, before g_l: the
+original ResNet block (ReLU after the addition, He et al. 2015), a block whose last layer is
+linear (``x + F(x)``, He et al. 2016), and the networks of the source notes are all of this
+form. ``P_l`` is a projection for a shortcut that changes width; without it the shortcut is the
+identity.
+
+Lists indexed by layer are padded so that the index is the layer's number: ``fwd.z[l]`` is
+z_l, ``fwd.a[0]`` is x, ``grads.W[l]`` is dL/dW_l, ``grads.a[0]`` is dL/dx.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from snippets.bp.activations import IDENTITY, RELU, Activation
+from snippets.bp.init import init_weights
+from snippets.bp.shapes import expect
+
+
+@dataclass
+class Layer:
+    """z = W a_prev + b [+ a_skip or + P a_skip]; a = g(z).
+
+    W: (n_out, n_in), b: (n_out,), P: (n_out, n_skip) or None (identity shortcut).
+    """
+
+    W: np.ndarray
+    b: np.ndarray
+    g: Activation = RELU
+    skip: int | None = None
+    P: np.ndarray | None = None
+
+
+@dataclass
+class Forward:
+    """What the backward pass needs: z[1..N] (z[0] is None) and a[0..N]."""
+
+    z: list
+    a: list
+
+
+@dataclass
+class Gradients:
+    """dL/dW_l, dL/db_l, dL/dP_l (None without projection), delta_l = dL/dz_l for
+    l = 1..N (index 0 is None), and dL/da_l for l = 0..N."""
+
+    W: list
+    b: list
+    P: list
+    delta: list
+    a: list
+
+
+def _add(grads: list, i: int, value) -> None:
+    # Not in place: the first contribution may be a delta that is also kept in Gradients.
+    grads[i] = value if grads[i] is None else grads[i] + value
+
+
+class MLP:
+    """A network of :class:`Layer` s, validated once: a width mismatch raises ValueError
+    naming the layer, the shape it got and the shape it expected.
+
+    >>> rng = np.random.default_rng(0)
+    >>> net = build_mlp(rng, [3, 4, 4, 2], skip_every=2)
+    >>> fwd = net.forward(rng.normal(size=(5, 3)))
+    >>> grads = net.backward(fwd, np.ones((5, 2)))
+    >>> [g.shape for g in grads.W[1:]], grads.a[0].shape
+    ([(4, 3), (4, 4), (2, 4)], (5, 3))
+    """
+
+    def __init__(self, layers: list[Layer]) -> None:
+        widths = [layers[0].W.shape[1]]
+        for l, layer in enumerate(layers, start=1):
+            n_out = layer.W.shape[0]
+            expect(f"W_{l}", layer.W, (n_out, widths[l - 1]))
+            expect(f"b_{l}", layer.b, (n_out,))
+            if layer.skip is not None:
+                if not 0 <= layer.skip < l:
+                    raise ValueError(f"layer {l}: a shortcut must come from a_j with j < {l}; "
+                                     f"got j = {layer.skip}")
+                n_skip = widths[layer.skip]
+                if layer.P is None and n_skip != n_out:
+                    raise ValueError(f"layer {l}: an identity shortcut needs a_{layer.skip} "
+                                     f"of width {n_out}; got width {n_skip} (add a projection P)")
+                if layer.P is not None:
+                    expect(f"P_{l}", layer.P, (n_out, n_skip))
+            widths.append(n_out)
+        self.layers = list(layers)
+        self.widths = widths
+
+    # --8<-- [start:forward]
+    def forward(self, x) -> Forward:
+        """x: (batch, n_0) -> Forward with a[N]: (batch, n_N), the output."""
+        a = [expect("x", x, ("batch", self.widths[0]))]
+        z = [None]
+        for l, layer in enumerate(self.layers, start=1):
+            z_l = a[l - 1] @ layer.W.T
+            z_l += layer.b  # in place: one array per layer, not two
+            if layer.skip is not None:
+                a_skip = a[layer.skip]
+                z_l += a_skip if layer.P is None else a_skip @ layer.P.T
+            z.append(z_l)
+            a.append(layer.g(z_l))
+        return Forward(z=z, a=a)
+    # --8<-- [end:forward]
+
+    # --8<-- [start:backward]
+    def backward(self, fwd: Forward, grad_out) -> Gradients:
+        """Back-propagate grad_out = dL/da_N: (batch, n_N) through every layer."""
+        N = len(self.layers)
+        expect("grad_out", grad_out, fwd.a[N].shape)
+        grad_a = [None] * N + [grad_out]
+        grad_W, grad_b, grad_P, deltas = ([None] * (N + 1) for _ in range(4))
+        for l in range(N, 0, -1):  # grad_a[l] is complete: later layers are done
+            layer = self.layers[l - 1]
+            delta = layer.g.df(fwd.z[l])                    # g <- g * g'(z), in the
+            delta *= grad_a[l]                              # fresh array g' returns
+            grad_W[l] = delta.T @ fwd.a[l - 1]              # sum_i delta_i a_i^T
+            grad_b[l] = delta.sum(axis=0)
+            _add(grad_a, l - 1, delta @ layer.W)            # g <- W^T g
+            if layer.skip is not None:                      # the shortcut's own path
+                if layer.P is None:
+                    _add(grad_a, layer.skip, delta)
+                else:
+                    grad_P[l] = delta.T @ fwd.a[layer.skip]
+                    _add(grad_a, layer.skip, delta @ layer.P)
+            deltas[l] = delta
+        return Gradients(W=grad_W, b=grad_b, P=grad_P, delta=deltas, a=grad_a)
+    # --8<-- [end:backward]
+
+    def with_param(self, name: str, value) -> MLP:
+        """A copy with one parameter replaced, for finite differences: name is "W3", "b1",
+        "P4" (layer numbers from 1).
+
+        >>> net = build_mlp(np.random.default_rng(0), [2, 2])
+        >>> net.with_param("b1", np.ones(2)).layers[0].b
+        array([1., 1.])
+        """
+        kind, l = name[0], int(name[1:])
+        layers = list(self.layers)
+        layers[l - 1] = replace(layers[l - 1], **{kind: value})
+        return MLP(layers)
+
+    def param_names(self) -> list[str]:
+        """["W1", "b1", ..., "P4", ...]: every parameter, in layer order."""
+        names = []
+        for l, layer in enumerate(self.layers, start=1):
+            names += [f"W{l}", f"b{l}"] + ([f"P{l}"] if layer.P is not None else [])
+        return names
+
+    def param(self, name: str) -> np.ndarray:
+        return getattr(self.layers[int(name[1:]) - 1], name[0])
+
+
+def build_mlp(rng: np.random.Generator, widths: list[int], g: Activation = RELU, *,
+              init: str = "he", gain: float = 1.0, out_g: Activation = IDENTITY,
+              skip_every: int | None = None, dtype=np.float64) -> MLP:
+    """An MLP with widths [n_0, ..., n_N], hidden activation g, output activation out_g and
+    zero biases. With ``skip_every = k``, layer l gets a shortcut from a_{l-k} whenever k
+    divides l: k = 2 gives ResNet's two-layer blocks. A shortcut between different widths gets
+    a Glorot-initialised projection.
+
+    >>> net = build_mlp(np.random.default_rng(1), [4, 4, 4, 4, 2], skip_every=2)
+    >>> [(layer.skip, layer.P is None) for layer in net.layers]
+    [(None, True), (0, True), (None, True), (2, False)]
+    """
+    layers = []
+    N = len(widths) - 1
+    for l in range(1, N + 1):
+        W = init_weights(rng, widths[l], widths[l - 1], init, gain=gain, dtype=dtype)
+        skip = l - skip_every if skip_every and l % skip_every == 0 else None
+        P = None
+        if skip is not None and widths[skip] != widths[l]:
+            P = init_weights(rng, widths[l], widths[skip], "glorot", dtype=dtype)
+        layers.append(Layer(W, np.zeros(widths[l], dtype=dtype), out_g if l == N else g, skip, P))
+    return MLP(layers)

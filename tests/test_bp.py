@@ -1,0 +1,294 @@
+"""The numeric core, snippets/bp: every derivative and Jacobian against central differences
+in float64, several shapes and seeds, batch 1 and batch > 1.
+
+Tolerances: with h = 1e-6 the central difference is within about 1e-10 of the derivative
+for quantities of order one, so atol = 1e-8 leaves a margin of 100 and still catches any
+wrong factor. Inputs to ReLU-like functions stay at least 1e-3 from the kink at 0, where
+a finite difference straddling 0 would measure the average of the two slopes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from snippets.bp import losses
+from snippets.bp.activations import (
+    ACTIVATIONS,
+    IDENTITY,
+    LEAKY_RELU,
+    RELU,
+    SIGMOID,
+    TANH,
+    sigmoid_prime,
+)
+from snippets.bp.gradcheck import (
+    assert_close,
+    check_network,
+    numerical_gradient,
+    numerical_jacobian,
+)
+from snippets.bp.init import SCHEMES, init_weights
+from snippets.bp.layers import (
+    dense,
+    dense_backward,
+    dense_jacobian_input,
+    dense_jacobian_weights,
+)
+from snippets.bp.mlp import MLP, Layer, build_mlp
+
+ATOL = 1e-8
+SEEDS = [0, 1, 2]
+
+
+def with_random_biases(net: MLP, rng) -> MLP:
+    """Zero biases put a ReLU unit exactly on its kink whenever all its inputs are dead;
+    random biases keep every pre-activation off 0, where derivatives exist."""
+    for l, layer in enumerate(net.layers, start=1):
+        net = net.with_param(f"b{l}", rng.normal(scale=0.5, size=layer.b.shape))
+    return net
+
+
+def away_from_kink(rng, shape):
+    z = rng.normal(scale=2.0, size=shape)
+    return np.where(np.abs(z) < 1e-3, 1e-3, z)
+
+
+# Activations ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("shape", [(1,), (6,), (1, 4), (3, 5)])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_activation_derivative_and_jacobian(name, shape, seed):
+    g = ACTIVATIONS[name]
+    z = away_from_kink(np.random.default_rng(seed), shape)
+    numeric = numerical_jacobian(g, z)  # shape + shape
+    assert numeric.shape == shape + shape
+    n = shape[-1]
+    if len(shape) == 1:
+        assert_close(g.jacobian(z), numeric, atol=ATOL, what=f"{name} Jacobian")
+    else:  # examples do not interact: the batched Jacobian is block diagonal
+        blocks = np.stack([numeric[i, :, i, :] for i in range(shape[0])])
+        assert_close(g.jacobian(z), blocks, atol=ATOL, what=f"{name} batched Jacobian")
+        off = numeric.copy()
+        for i in range(shape[0]):
+            off[i, :, i, :] = 0
+        assert np.all(off == 0)
+    diag = np.einsum("...ii->...i", g.jacobian(z))
+    assert_close(g.df(z), diag, atol=0, what=f"{name}'") and diag.shape[-1] == n
+
+
+def test_tanh_prime_is_four_sigmoid_prime_of_twice():
+    x = np.linspace(-10, 10, 401)
+    assert_close(TANH.df(x), 4 * sigmoid_prime(2 * x), atol=1e-15, what="tanh' vs 4 sigma'(2x)")
+
+
+def test_activations_keep_float32():
+    z = np.linspace(-3, 3, 7, dtype=np.float32)
+    for g in ACTIVATIONS.values():
+        assert g(z).dtype == g.df(z).dtype == np.float32, g.name
+
+
+# Dense layer ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("batch", [None, 1, 4])
+@pytest.mark.parametrize("n_in, n_out", [(1, 1), (3, 2), (5, 7)])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_dense_backward(batch, n_in, n_out, seed):
+    rng = np.random.default_rng(seed)
+    W, b = rng.normal(size=(n_out, n_in)), rng.normal(size=n_out)
+    a = rng.normal(size=(n_in,) if batch is None else (batch, n_in))
+    c = rng.normal(size=dense(W, b, a).shape)  # L = sum(c * z), so dL/dz = c
+
+    def loss(W_=W, b_=b, a_=a):
+        return float(np.sum(c * dense(W_, b_, a_)))
+
+    grad_W, grad_b, grad_a = dense_backward(W, a, c)
+    assert_close(grad_W, numerical_gradient(lambda W_: loss(W_=W_), W), atol=ATOL, what="grad_W")
+    assert_close(grad_b, numerical_gradient(lambda b_: loss(b_=b_), b), atol=ATOL, what="grad_b")
+    assert_close(grad_a, numerical_gradient(lambda a_: loss(a_=a_), a), atol=ATOL, what="grad_a")
+
+
+@pytest.mark.parametrize("n_in, n_out", [(1, 1), (3, 2), (2, 5)])
+def test_dense_jacobians(n_in, n_out):
+    rng = np.random.default_rng(n_in * 10 + n_out)
+    W, b, a = rng.normal(size=(n_out, n_in)), rng.normal(size=n_out), rng.normal(size=n_in)
+    J_a = numerical_jacobian(lambda a_: dense(W, b, a_), a)
+    assert_close(dense_jacobian_input(W), J_a, atol=ATOL, what="dz/da")
+    J_W = numerical_jacobian(lambda W_: dense(W_, b, a), W)
+    assert J_W.shape == (n_out, n_out, n_in)
+    assert_close(dense_jacobian_weights(a, n_out), J_W, atol=ATOL, what="dz/dW")
+
+
+def test_dense_shape_errors_name_the_shapes():
+    W, b = np.zeros((2, 3)), np.zeros(2)
+    with pytest.raises(ValueError, match=r"a has shape \(4, 2\), expected \(batch, 3\)"):
+        dense(W, b, np.zeros((4, 2)))
+    with pytest.raises(ValueError, match=r"b has shape \(3,\), expected \(2,\)"):
+        dense(W, np.zeros(3), np.zeros((4, 3)))
+    with pytest.raises(ValueError, match=r"delta has shape \(4, 3\), expected \(4, 2\)"):
+        dense_backward(W, np.zeros((4, 3)), np.zeros((4, 3)))
+
+
+# Losses -----------------------------------------------------------------------------------
+
+def targets(rng, shape, kind):
+    if kind == "regression":
+        return rng.normal(size=shape)
+    if kind == "one-hot":
+        return np.eye(shape[-1])[rng.integers(shape[-1], size=shape[:-1])]
+    p = rng.uniform(0.1, 1, size=shape)
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+LOSSES = {
+    "squared, 1/2": (lambda y_hat, y: losses.squared_error(y_hat, y),
+                     lambda y_hat, y: losses.squared_error_grad(y_hat, y), "regression"),
+    "squared, no 1/2": (lambda y_hat, y: losses.squared_error(y_hat, y, half=False),
+                        lambda y_hat, y: losses.squared_error_grad(y_hat, y, half=False),
+                        "regression"),
+    "softmax CE, one-hot": (losses.softmax_cross_entropy, losses.softmax_cross_entropy_grad,
+                            "one-hot"),
+    "softmax CE, soft": (losses.softmax_cross_entropy, losses.softmax_cross_entropy_grad,
+                         "soft"),
+    "log-output CE": (losses.log_output_cross_entropy, losses.log_output_cross_entropy_grad,
+                      "soft"),
+}
+
+
+@pytest.mark.parametrize("name", LOSSES)
+@pytest.mark.parametrize("shape", [(3,), (1, 3), (4, 5)])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_loss_gradients(name, shape, seed):
+    loss, grad, kind = LOSSES[name]
+    rng = np.random.default_rng(seed)
+    y = targets(rng, shape, kind)
+    y_hat = rng.uniform(0.2, 1.5, size=shape)  # positive: log-output CE needs it
+    analytic = grad(y_hat, y)
+    assert analytic.shape == shape
+    assert_close(analytic, numerical_gradient(lambda v: loss(v, y), y_hat), atol=ATOL, what=name)
+
+
+def test_softmax_cross_entropy_is_stable_for_huge_logits():
+    z = np.array([[1000.0, 0.0], [-1000.0, 0.0]])
+    p = np.array([[1.0, 0.0], [1.0, 0.0]])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # underflow is harmless
+        assert losses.softmax_cross_entropy(z, p) == pytest.approx(500.0)
+
+
+def test_loss_shape_mismatch():
+    with pytest.raises(ValueError, match=r"y has shape \(2, 3\), expected \(2, 4\)"):
+        losses.squared_error(np.zeros((2, 4)), np.zeros((2, 3)))
+
+
+# MLP --------------------------------------------------------------------------------------
+
+NETWORKS = {
+    "sigmoid, plain": dict(widths=[3, 5, 4, 2], g=SIGMOID, init="gaussian"),
+    "tanh, plain": dict(widths=[4, 4, 4, 4, 3], g=TANH, init="glorot"),
+    "relu, identity shortcuts": dict(widths=[4, 4, 4, 4, 4], g=RELU, skip_every=2),
+    "relu, projection shortcuts": dict(widths=[3, 5, 4, 6, 2], g=RELU, skip_every=2),
+    "leaky relu, long shortcut": dict(widths=[2, 3, 3, 3, 3], g=LEAKY_RELU, skip_every=3),
+}
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+@pytest.mark.parametrize("batch", [1, 6])
+@pytest.mark.parametrize("seed", SEEDS)
+def test_every_mlp_gradient(name, batch, seed):
+    rng = np.random.default_rng(seed)
+    net = with_random_biases(build_mlp(rng, **NETWORKS[name]), rng)
+    x = rng.normal(size=(batch, net.widths[0]))
+    y = rng.normal(size=(batch, net.widths[-1]))
+    diffs = check_network(net, x, lambda y_hat: losses.squared_error(y_hat, y),
+                          lambda y_hat: losses.squared_error_grad(y_hat, y), atol=ATOL)
+    assert set(diffs) == {"x", *net.param_names()}
+
+
+def test_mlp_gradients_with_softmax_cross_entropy_output():
+    rng = np.random.default_rng(7)
+    net = build_mlp(rng, [3, 6, 6, 4], TANH, skip_every=2)
+    x, p = rng.normal(size=(5, 3)), targets(rng, (5, 4), "one-hot")
+    check_network(net, x, lambda z: losses.softmax_cross_entropy(z, p),
+                  lambda z: losses.softmax_cross_entropy_grad(z, p), atol=ATOL)
+
+
+def test_mlp_gradient_shapes_and_deltas():
+    rng = np.random.default_rng(3)
+    net = build_mlp(rng, [3, 5, 4, 2], TANH, skip_every=2)
+    fwd = net.forward(rng.normal(size=(7, 3)))
+    grads = net.backward(fwd, np.ones((7, 2)))
+    for l, layer in enumerate(net.layers, start=1):
+        assert grads.W[l].shape == layer.W.shape and grads.b[l].shape == layer.b.shape
+        assert grads.delta[l].shape == fwd.z[l].shape == (7, net.widths[l])
+        assert_close(grads.b[l], grads.delta[l].sum(axis=0), atol=0, what="grad_b = sum delta")
+    assert [g.shape for g in grads.a] == [(7, n) for n in net.widths]
+
+
+def test_mlp_float32_stays_float32():
+    net = build_mlp(np.random.default_rng(0), [4, 8, 8, 2], skip_every=2, dtype=np.float32)
+    fwd = net.forward(np.ones((3, 4), dtype=np.float32))
+    grads = net.backward(fwd, np.ones((3, 2), dtype=np.float32))
+    assert {a.dtype for a in fwd.a} == {np.dtype(np.float32)}
+    assert {g.dtype for g in grads.W[1:]} == {np.dtype(np.float32)}
+
+
+@pytest.mark.parametrize("layers, message", [
+    ([Layer(np.zeros((4, 3)), np.zeros(4)), Layer(np.zeros((2, 5)), np.zeros(2))],
+     r"W_2 has shape \(2, 5\), expected \(2, 4\)"),
+    ([Layer(np.zeros((4, 3)), np.zeros(3))], r"b_1 has shape \(3,\), expected \(4,\)"),
+    ([Layer(np.zeros((4, 3)), np.zeros(4), skip=0)],
+     r"layer 1: an identity shortcut needs a_0 of width 4; got width 3"),
+    ([Layer(np.zeros((4, 3)), np.zeros(4), skip=0, P=np.zeros((4, 4)))],
+     r"P_1 has shape \(4, 4\), expected \(4, 3\)"),
+    ([Layer(np.zeros((3, 3)), np.zeros(3), skip=1)], r"must come from a_j with j < 1"),
+])
+def test_mlp_shape_errors_name_got_and_expected(layers, message):
+    with pytest.raises(ValueError, match=message):
+        MLP(layers)
+
+
+def test_forward_checks_the_input():
+    net = build_mlp(np.random.default_rng(0), [3, 2])
+    with pytest.raises(ValueError, match=r"x has shape \(5, 4\), expected \(batch, 3\)"):
+        net.forward(np.zeros((5, 4)))
+
+
+def test_identity_output_and_no_shortcut_is_a_linear_map():
+    """A one-layer identity network is z = W x + b: a sanity check of the wiring."""
+    rng = np.random.default_rng(0)
+    net = build_mlp(rng, [3, 2], IDENTITY)
+    x = rng.normal(size=(4, 3))
+    W, b = net.layers[0].W, net.layers[0].b
+    assert_close(net.forward(x).a[-1], x @ W.T + b, atol=1e-15, what="linear net")
+
+
+# Initialisation and the checker itself ----------------------------------------------------
+
+@pytest.mark.parametrize("scheme, variance", [
+    ("gaussian", lambda n_in, n_out: 1 / n_in),
+    ("standard", lambda n_in, n_out: 1 / (3 * n_in)),
+    ("glorot", lambda n_in, n_out: 2 / (n_in + n_out)),
+    ("he", lambda n_in, n_out: 2 / n_in),
+    ("orthogonal", lambda n_in, n_out: 1 / n_in),  # square: rows of norm 1
+])
+def test_initialisation_variances(scheme, variance):
+    n_in = n_out = 400
+    W = init_weights(np.random.default_rng(0), n_out, n_in, scheme)
+    # 160,000 draws: the sample variance is within a few percent of the variance
+    assert W.var() == pytest.approx(variance(n_in, n_out), rel=0.03)
+
+
+def test_unknown_scheme_lists_the_known_ones():
+    with pytest.raises(ValueError, match="orthogonal"):
+        init_weights(np.random.default_rng(0), 2, 2, "xavier")
+    assert "he" in SCHEMES
+
+
+def test_the_checker_catches_a_wrong_gradient_and_a_wrong_shape():
+    with pytest.raises(AssertionError, match=r"max \|analytic - numeric\| = 1\.000e-03"):
+        assert_close(np.zeros(3), np.array([0.0, 1e-3, 0.0]), atol=1e-8, what="g")
+    with pytest.raises(AssertionError, match=r"shape \(3,\).*\(1, 3\)"):
+        assert_close(np.zeros(3), np.zeros((1, 3)), atol=1, what="g")
+    with pytest.raises(TypeError, match="float64"):
+        numerical_gradient(lambda v: float(v.sum()), np.zeros(2, dtype=np.float32))
