@@ -33,6 +33,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
+from snippets.bp.memory import keep_freed_memory
 from snippets.sitebuild import vendor
 from snippets.sitebuild.execution import BlockError, Executor
 from snippets.sitebuild.fences import FenceError, scan_page
@@ -59,6 +60,7 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
             sys.path.insert(0, str(self.root))  # pages import the project's own packages
         # Figures are rendered to SVG strings; never open a GUI window from a build.
         os.environ.setdefault("MPLBACKEND", "agg")
+        keep_freed_memory()  # chapters sweep deep networks: half their time was page faults
         _set_source_date_epoch(self.root)
         # `--8<--` paths are relative to the project, whatever the working directory.
         snippets_cfg = config.mdx_configs.setdefault("pymdownx.snippets", {})
