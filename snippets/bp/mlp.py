@@ -99,7 +99,13 @@ class MLP:
 
     # --8<-- [start:forward]
     def forward(self, x) -> Forward:
-        """x: (batch, n_0) -> Forward with a[N]: (batch, n_N), the output."""
+        """x: (batch, n_0) -> Forward with a[N]: (batch, n_N), the output.
+
+        >>> net = build_mlp(np.random.default_rng(0), [3, 5, 2])
+        >>> fwd = net.forward(np.ones((4, 3)))
+        >>> [a.shape for a in fwd.a], fwd.z[0] is None
+        ([(4, 3), (4, 5), (4, 2)], True)
+        """
         a = [expect("x", x, ("batch", self.widths[0]))]
         z = [None]
         for l, layer in enumerate(self.layers, start=1):
@@ -115,7 +121,13 @@ class MLP:
 
     # --8<-- [start:backward]
     def backward(self, fwd: Forward, grad_out) -> Gradients:
-        """Back-propagate grad_out = dL/da_N: (batch, n_N) through every layer."""
+        """Back-propagate grad_out = dL/da_N: (batch, n_N) through every layer.
+
+        >>> net = build_mlp(np.random.default_rng(0), [3, 5, 2])
+        >>> grads = net.backward(net.forward(np.ones((4, 3))), np.ones((4, 2)))
+        >>> grads.W[2].shape, grads.b[1].shape, grads.delta[1].shape, grads.a[0].shape
+        ((2, 5), (5,), (4, 5), (4, 3))
+        """
         N = len(self.layers)
         expect("grad_out", grad_out, fwd.a[N].shape)
         grad_a = [None] * N + [grad_out]
@@ -151,13 +163,22 @@ class MLP:
         return MLP(layers)
 
     def param_names(self) -> list[str]:
-        """["W1", "b1", ..., "P4", ...]: every parameter, in layer order."""
+        """["W1", "b1", ..., "P4", ...]: every parameter, in layer order.
+
+        >>> build_mlp(np.random.default_rng(0), [2, 3, 4, 3], skip_every=2).param_names()
+        ['W1', 'b1', 'W2', 'b2', 'P2', 'W3', 'b3']
+        """
         names = []
         for l, layer in enumerate(self.layers, start=1):
             names += [f"W{l}", f"b{l}"] + ([f"P{l}"] if layer.P is not None else [])
         return names
 
     def param(self, name: str) -> np.ndarray:
+        """The parameter called ``name`` ("W3": W_3 of shape (n_3, n_2)).
+
+        >>> build_mlp(np.random.default_rng(0), [2, 3, 4]).param("W2").shape
+        (4, 3)
+        """
         return getattr(self.layers[int(name[1:]) - 1], name[0])
 
 
