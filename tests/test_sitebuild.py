@@ -207,3 +207,35 @@ class TestVendor:
         assert all(f"assets/vendor/katex/fonts/{name}" in files for name in fonts)
         names = json.loads((vendor.install_dir(root) / "MANIFEST.json").read_text())
         assert "contrib/auto-render.min.js" in names
+
+
+def test_a_session_must_include_a_files_sections_in_file_order(tmp_path):
+    write(tmp_path, "s.py", SNIPPET)
+    page = ('```python exec="on" session="a"\n--8<-- "s.py:two"\n```\n\n'
+            '```python exec="on" session="a"\n--8<-- "s.py:one"\n```\n')
+    with pytest.raises(FenceError, match=r"p.md:5: section 'one' comes before section 'two'"):
+        scan_page(page, "p.md", tmp_path)
+    other_sessions = page.replace('session="a"', 'session="b"', 1)
+    assert len(scan_page(other_sessions, "p.md", tmp_path)) == 2
+
+
+def test_a_failed_block_is_not_replayed_by_later_blocks(tmp_path):
+    path = write(tmp_path, "s.py", """
+        # --8<-- [start:one]
+        x = 1
+        # --8<-- [end:one]
+        # --8<-- [start:bad]
+        y = 1 / 0
+        # --8<-- [end:bad]
+        # --8<-- [start:three]
+        print(x + 1)
+        # --8<-- [end:three]
+    """)
+    names = ["one", "bad", "three"]
+    page = "\n".join(f'```python exec="on" session="s"\n--8<-- "s.py:{n}"\n```' for n in names)
+    executor = Executor(tmp_path, tmp_path / "cache")
+    executor.start_page("p.md", scan_page(page, "p.md", tmp_path))
+    executor.run(find_section(path, "one").code, "s")
+    with pytest.raises(BlockError, match="ZeroDivisionError"):
+        executor.run(find_section(path, "bad").code, "s")
+    assert executor.run(find_section(path, "three").code, "s") == "2\n"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import re
 import shutil
@@ -93,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
             ("execution off", {"BP_EXECUTE": "false"}, None),
         ]
         _build(project, cached)  # first run pays for .pyc files and font caches
+        timings = Path(tmp) / "timings.json"
+        cold()
+        _build(project, {**cached, "BP_EXEC_TIMINGS": str(timings)})
+        per_page = json.loads(timings.read_text())
         results = {}
         for name, env, before in scenarios:
             times = []
@@ -107,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'scenario':<{width}}  {'wall s':>7}  {'mkdocs s':>8}")
     for name, (wall, reported) in results.items():
         print(f"{name:<{width}}  {wall:7.2f}  {reported:8.2f}")
+    print(f"\nsnippet execution per page, cold (total {sum(per_page.values()):.2f} s):")
+    for page, seconds in sorted(per_page.items(), key=lambda item: -item[1]):
+        print(f"  {page:<40} {seconds:5.2f} s")
     warm = results["warm (nothing changed)"]
     off = results["execution off"]
     print(f"\nwarm / execution off: {warm[0] / off[0]:.2f}x wall, "

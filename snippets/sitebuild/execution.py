@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import hashlib
 import io
 import json
 import platform
 import re
 import sys
+import time
 import traceback
 import types
 import warnings
@@ -69,11 +71,13 @@ def module_files(code: str, root: Path, *, importer: Path | None = None) -> set[
     return found
 
 
-def _imported_names(source: str, path: Path | None, root: Path) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def _imported_names(source: str, path: Path | None, root: Path) -> tuple[str, ...]:
+    # Cached: a session's earlier blocks enter the key of every later block.
     try:
         tree = ast.parse(source)
     except SyntaxError:
-        return []  # running it will report the error with its line
+        return ()  # running it will report the error with its line
     names = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -89,7 +93,7 @@ def _imported_names(source: str, path: Path | None, root: Path) -> list[str]:
             names.append(base)
             # `from pkg import mod` may name a submodule rather than an attribute
             names += [f"{base}.{alias.name}" for alias in node.names if alias.name != "*"]
-    return [name for name in names if name]
+    return tuple(name for name in names if name)
 
 
 def _module_chain(name: str, root: Path) -> list[Path]:
@@ -153,6 +157,7 @@ class Stats:
     executed: int = 0
     cached: int = 0
     replayed: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)  # execution time per page
 
 
 class Executor:
@@ -170,6 +175,9 @@ class Executor:
         self.versions = _versions()
         self.stats = Stats()
         self.used_keys: set[str] = set()
+        # Files do not change during one build (a new Executor serves each build).
+        self._closures: dict[Path, frozenset[Path]] = {}
+        self._digests: dict[Path, str] = {}
         self.start_page("", [])
 
     def start_page(self, page: str, fences: list[ExecFence]) -> None:
@@ -197,11 +205,16 @@ class Executor:
             return output
         # This block must run: first rebuild the namespace its session expects.
         while state.executed < len(state.blocks) - 1:
-            self._exec(state.codes[state.executed], state.blocks[state.executed], state)
+            replayed = state.blocks[state.executed]
             state.executed += 1
             self.stats.replayed += 1
+            try:
+                self._exec(state.codes[state.executed - 1], replayed, state)
+            except BlockError as error:
+                raise BlockError(f"while replaying an earlier block of session "
+                                 f"'{session}' for block {self.block_count}:\n{error}") from None
+        state.executed += 1  # a failed block counts as run, as in a notebook session
         output = self._exec(code, fence, state)
-        state.executed += 1
         self.stats.executed += 1
         self._store(key, output)
         return output
@@ -217,16 +230,30 @@ class Executor:
         files: set[Path] = set()
         for source, block in zip(codes, [*state.blocks, fence], strict=True):
             importer = block.section.path if block else None
-            files |= module_files(source, self.root, importer=importer)
+            for name in _imported_names(source, importer, self.root):
+                for file in _module_chain(name, self.root):
+                    files |= self._closure(file)
         payload = {
             "format": CACHE_FORMAT,
             "codes": codes,
             "origin": self._where(fence),
-            "modules": {self._rel(f): _file_digest(f) for f in sorted(files)},
+            "modules": {self._rel(f): self._digest(f) for f in sorted(files)},
             "versions": self.versions,
         }
         blob = json.dumps(payload, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()
+
+    def _closure(self, file: Path) -> frozenset[Path]:
+        """``file`` and every project file it imports, once per build."""
+        if file not in self._closures:
+            deps = module_files(file.read_text(encoding="utf-8"), self.root, importer=file)
+            self._closures[file] = frozenset({file, *deps})
+        return self._closures[file]
+
+    def _digest(self, file: Path) -> str:
+        if file not in self._digests:
+            self._digests[file] = _file_digest(file)
+        return self._digests[file]
 
     def _load(self, key: str) -> str | None:
         if self.cache_dir is None:
@@ -269,6 +296,7 @@ class Executor:
             sys.modules[name] = module
             namespace = state.namespace = module.__dict__
         buffer = io.StringIO()
+        start = time.perf_counter()
         try:
             compiled = compile(source, filename, "exec")
             with contextlib.redirect_stdout(buffer), _isolated_state(), warnings.catch_warnings():
@@ -279,6 +307,9 @@ class Executor:
                 exec(compiled, namespace)
         except Exception as error:
             raise BlockError(self._report(error, fence)) from error
+        finally:
+            seconds = self.stats.seconds
+            seconds[self.page] = seconds.get(self.page, 0.0) + time.perf_counter() - start
         return buffer.getvalue()
 
     def _report(self, error: Exception, fence: ExecFence | None) -> str:

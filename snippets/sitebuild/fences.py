@@ -114,7 +114,24 @@ def scan_page(markdown: str, page: str, base: Path) -> list[ExecFence]:
                 )
             )
         i = end + 1
+    _check_file_order(fences)
     return fences
+
+
+def _check_file_order(fences: list[ExecFence]) -> None:
+    """Within a session, sections of one file must appear in the file's order, so that
+    importing the file (what its test does) runs the code in the page's order."""
+    last: dict[tuple[str, Path], ExecFence] = {}
+    for fence in fences:
+        key = (fence.session, fence.section.path)
+        before = last.get(key)
+        if fence.session and before and fence.section.first_line < before.section.first_line:
+            raise FenceError(
+                f"{fence.page}:{fence.page_line}: section '{fence.section.name}' comes before "
+                f"section '{before.section.name}' in {fence.section.path.name} but after it "
+                "on the page; keep a session's sections in file order"
+            )
+        last[key] = fence
 
 
 def _included_section(body: list[str], page: str, line: int, base: Path) -> Section:

@@ -16,6 +16,7 @@ What it adds to MkDocs + markdown-exec, and why:
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import posixpath
@@ -110,6 +111,8 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
             "%d stale cache entries removed",
             stats.executed, stats.cached, stats.replayed, pruned,
         )
+        if os.environ.get("BP_EXEC_TIMINGS"):  # for snippets/sitebuild/benchmark.py
+            Path(os.environ["BP_EXEC_TIMINGS"]).write_text(json.dumps(stats.seconds))
 
     def _format_python(self, **kwargs: Any) -> str:
         return markdown_exec.base_format(language="python", run=self._run, **kwargs)
