@@ -136,23 +136,6 @@ print("the annotated product is the transpose:",
       np.allclose(as_annotated, grad_W2.T))
 # --8<-- [end:w2]
 
-# --8<-- [start:memory]
-def size(n_bytes):
-    units = ["B", "KiB", "MiB", "GiB", "TiB"]
-    k = min(int(np.log2(n_bytes) // 10), len(units) - 1)
-    return f"{n_bytes / 1024 ** k:,.0f} {units[k]}"
-
-
-batch, d = 64, 4096                       # y = x W, x: 64 x 4096, W: 4096 x 4096
-outputs = batch * d
-jacobian = {"∂y/∂x": outputs * batch * d, "∂y/∂W": outputs * d * d}
-needed = {"∂y/∂x": batch * d, "∂y/∂W": d * d}   # g Wᵀ and xᵀ g
-for name in jacobian:
-    print(f"{name}: Jacobian {jacobian[name]:.2e} numbers = "
-          f"{size(4 * jacobian[name]):>8} in float32; "
-          f"backprop keeps {size(4 * needed[name]):>7}")
-# --8<-- [end:memory]
-
 # --8<-- [start:heatmap]
 a = rng.normal(size=8)
 panels = {
@@ -182,3 +165,21 @@ show(
     "Contracting it with δ gives δ aᵀ: weight gradients are outer products.",
 )
 # --8<-- [end:heatmap]
+
+# --8<-- [start:memory]
+def size(n_bytes):
+    units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    k = min(int(np.log2(n_bytes) // 10), len(units) - 1)
+    return f"{n_bytes / 1024 ** k:,.0f} {units[k]}"
+
+
+batch, d = 64, 4096                       # y = x W, x: 64 x 4096, W: 4096 x 4096
+outputs = batch * d
+jacobian = {"∂y/∂x": outputs * batch * d, "∂y/∂W": outputs * d * d}
+needed = {"∂y/∂x": batch * d, "∂y/∂W": d * d}   # g Wᵀ and xᵀ g
+for name in jacobian:
+    print(f"{name}: Jacobian {jacobian[name]:.2e} numbers = "
+          f"{size(4 * jacobian[name]):>8} in float32; "
+          f"backprop keeps {size(4 * needed[name]):>7}")
+# --8<-- [end:memory]
+
