@@ -35,7 +35,7 @@ from snippets.bp.layers import (
     dense_jacobian_input,
     dense_jacobian_weights,
 )
-from snippets.bp.mlp import MLP, Layer, build_mlp
+from snippets.bp.mlp import MLP, Layer, build_mlp, build_residual_mlp
 
 ATOL = 1e-8
 SEEDS = [0, 1, 2]
@@ -292,3 +292,25 @@ def test_the_checker_catches_a_wrong_gradient_and_a_wrong_shape():
         assert_close(np.zeros(3), np.zeros((1, 3)), atol=1, what="g")
     with pytest.raises(TypeError, match="float64"):
         numerical_gradient(lambda v: float(v.sum()), np.zeros(2, dtype=np.float32))
+
+
+@pytest.mark.parametrize("options", [
+    {}, {"branch_scale": 0.3}, {"shortcut": 0.5}, {"g": TANH, "init": "glorot"}])
+@pytest.mark.parametrize("batch", [1, 5])
+def test_residual_mlp_gradients(options, batch):
+    rng = np.random.default_rng(11)
+    net = with_random_biases(build_residual_mlp(rng, 4, 3, **options), rng)
+    x, y = rng.normal(size=(batch, 4)), rng.normal(size=(batch, 4))
+    check_network(net, x, lambda y_hat: losses.squared_error(y_hat, y),
+                  lambda y_hat: losses.squared_error_grad(y_hat, y), atol=ATOL)
+
+
+def test_residual_mlp_is_x_plus_branches():
+    rng = np.random.default_rng(12)
+    net = build_residual_mlp(rng, 3, 2, shortcut=0.5)
+    x = rng.normal(size=(2, 3))
+    expected = x
+    for k in range(2):
+        (W_a, b_a), (W_b, b_b) = [(layer.W, layer.b) for layer in net.layers[2 * k:2 * k + 2]]
+        expected = 0.5 * expected + RELU(expected @ W_a.T + b_a) @ W_b.T + b_b
+    assert_close(net.forward(x).a[-1], expected, atol=1e-14, what="residual stack")

@@ -162,6 +162,27 @@ class MLP:
         layers[l - 1] = replace(layers[l - 1], **{kind: value})
         return MLP(layers)
 
+    def tail(self, j: int) -> MLP:
+        """The network from a_j to a_N: its last N - j layers, shortcut indices shifted.
+
+        >>> net = build_mlp(np.random.default_rng(0), [3, 3, 3, 3, 3], skip_every=2)
+        >>> [layer.skip for layer in net.tail(2).layers]
+        [None, 0]
+        >>> net.tail(3)
+        Traceback (most recent call last):
+        ...
+        ValueError: layer 4 has a shortcut from a_2, before a_3: the tail needs it
+        """
+        layers = []
+        for l, layer in enumerate(self.layers[j:], start=j + 1):
+            if layer.skip is not None:
+                if layer.skip < j:
+                    raise ValueError(f"layer {l} has a shortcut from a_{layer.skip}, "
+                                     f"before a_{j}: the tail needs it")
+                layer = replace(layer, skip=layer.skip - j)
+            layers.append(layer)
+        return MLP(layers)
+
     def param_names(self) -> list[str]:
         """["W1", "b1", ..., "P4", ...]: every parameter, in layer order.
 
@@ -203,4 +224,33 @@ def build_mlp(rng: np.random.Generator, widths: list[int], g: Activation = RELU,
         if skip is not None and widths[skip] != widths[l]:
             P = init_weights(rng, widths[l], widths[skip], "glorot", dtype=dtype)
         layers.append(Layer(W, np.zeros(widths[l], dtype=dtype), out_g if l == N else g, skip, P))
+    return MLP(layers)
+
+
+def build_residual_mlp(rng: np.random.Generator, width: int, blocks: int,
+                       g: Activation = RELU, *, init: str = "he", branch_scale: float = 1.0,
+                       zero_last: bool = False, shortcut: float = 1.0,
+                       dtype=np.float64) -> MLP:
+    """``blocks`` residual blocks x_{k+1} = shortcut * x_k + F_k(x_k), each branch
+    F_k(x) = W_b g(W_a x + b_a) + b_b with both layers of width ``width``.
+
+    As an MLP: layer 2k-1 is W_a with activation g; layer 2k is W_b, linear, with a
+    shortcut from a_{2k-2} (x_k), the identity or ``shortcut`` times the identity.
+    ``branch_scale`` multiplies every W_b (1/sqrt(blocks) keeps the sum of branches
+    bounded); ``zero_last`` starts every W_b at 0, so each block starts as the identity.
+
+    >>> net = build_residual_mlp(np.random.default_rng(0), 4, 3, zero_last=True)
+    >>> x = np.random.default_rng(1).normal(size=(2, 4))
+    >>> len(net.layers), bool(np.allclose(net.forward(x).a[-1], x))
+    (6, True)
+    """
+    layers = []
+    for k in range(blocks):
+        W_a = init_weights(rng, width, width, init, dtype=dtype)
+        W_b = init_weights(rng, width, width, init, dtype=dtype) * branch_scale
+        if zero_last:
+            W_b = np.zeros_like(W_b)
+        P = None if shortcut == 1.0 else shortcut * np.eye(width, dtype=dtype)
+        zeros = np.zeros(width, dtype=dtype)
+        layers += [Layer(W_a, zeros, g), Layer(W_b, zeros.copy(), IDENTITY, skip=2 * k, P=P)]
     return MLP(layers)
