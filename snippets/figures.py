@@ -1,5 +1,7 @@
 """The one helper that turns a Matplotlib figure into a figure on the page.
 
+    fig, ax = subplots(figsize=(6.4, 3.4))      # the site's style
+    ...
     show(fig, alt="what the plot shows", caption="what to see in it")
 
 prints an HTML ``<figure>`` whose image is the SVG itself (a ``data:`` URI), so a page carries
@@ -20,6 +22,26 @@ import matplotlib.pyplot as plt
 
 SVG_RC = {"svg.hashsalt": "backprop-from-first-principles", "svg.fonttype": "path"}
 PX_PER_PT = 4 / 3
+# The site's look, in one place: a light grid (minor lines too on log axes), legends
+# without frames, small titles.
+SITE_RC = {
+    "axes.grid": True, "axes.grid.which": "both", "grid.alpha": 0.3,
+    "legend.frameon": False, "legend.fontsize": 8, "axes.titlesize": 10,
+}
+
+
+def subplots(*args, **kwargs):
+    """``plt.subplots`` in the site's style. Matplotlib reads most of these settings
+    when an artist is made, so the style is set here, before the figure exists.
+    (During the site build every block starts from Matplotlib's defaults again.)"""
+    mpl.rcParams.update(SITE_RC)
+    return plt.subplots(*args, **kwargs)
+
+
+def figure(*args, **kwargs):
+    """``plt.figure`` in the site's style (see :func:`subplots`)."""
+    mpl.rcParams.update(SITE_RC)
+    return plt.figure(*args, **kwargs)
 
 
 def svg_figure(fig, *, alt: str, caption: str) -> str:

@@ -2,12 +2,11 @@
 sections in order)."""
 
 # --8<-- [start:setup]
-import matplotlib.pyplot as plt
 import numpy as np
 
 from snippets.bp.activations import LEAKY_RELU, RELU, SIGMOID, TANH
 from snippets.bp.mlp import build_mlp
-from snippets.figures import show
+from snippets.figures import show, subplots
 
 ACTS = {"sigmoid": SIGMOID, "tanh": TANH, "ReLU": RELU, "LeakyReLU": LEAKY_RELU}
 INITS = {"N(0, 1/n)": "gaussian", "Glorot": "glorot", "He": "he"}
@@ -50,15 +49,14 @@ for a in ACTS:
 
 
 # --8<-- [start:sweep_plot]
-fig, axes = plt.subplots(1, 4, figsize=(11, 3.0), sharey=True)
+fig, axes = subplots(1, 4, figsize=(11, 3.0), sharey=True)
 for ax, a in zip(axes, ACTS, strict=True):
     for i, style in zip(INITS, ["-", "--", ":"], strict=True):
         ax.semilogy(range(1, 31), variances[a, i], style, label=i)
-    ax.set_title(a, fontsize=10)
+    ax.set_title(a)
     ax.set_xlabel("layer l")
-    ax.grid(alpha=0.3, which="both")
 axes[0].set_ylabel("Var(dL/dz_l), relative")
-axes[0].legend(frameon=False, fontsize=8)
+axes[0].legend()
 show(
     fig,
     alt="Four log-scale panels, one per activation (sigmoid, tanh, ReLU, "
@@ -119,7 +117,7 @@ def spread(init):
 
 
 # --8<-- [start:glorot_plot]
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+fig, axes = subplots(1, 2, figsize=(9, 3.2))
 styles = ["-o", "-s", "--o", "--s"]
 for ax, quantity in zip(axes, ["back-propagated", "weight gradients"],
                         strict=True):
@@ -127,10 +125,9 @@ for ax, quantity in zip(axes, ["back-propagated", "weight gradients"],
         ax.semilogy(range(1, 9), gb[init, std][quantity], style,
                     label=f"{init}, input std {std}", markersize=4)
     ax.set_title(f"Var of {quantity}" if quantity == "weight gradients" else
-                 "Var of back-propagated gradients dL/dz_l", fontsize=10)
+                 "Var of back-propagated gradients dL/dz_l")
     ax.set_xlabel("layer l (1 = nearest the input)")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend()
 show(
     fig,
     alt="Two log-scale plots against layer 1 to 8 of a tanh network, four "

@@ -7,7 +7,6 @@ functions with other sizes and seeds and compares them with finite differences.
 # --8<-- [start:setup]
 import textwrap
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from snippets.bp.activations import RELU, SIGMOID, sigmoid, sigmoid_prime
@@ -22,7 +21,7 @@ from snippets.bp.losses import (
     squared_error_grad,
 )
 from snippets.bp.mlp import build_mlp
-from snippets.figures import show
+from snippets.figures import show, subplots
 
 rng = np.random.default_rng(0)
 M, L1, L2, L3 = 5, 4, 3, 1     # note 000: input size M, widths L1, L2, L3
@@ -234,14 +233,13 @@ for label, values in norms.items():
 # --8<-- [end:norms]
 
 # --8<-- [start:norms_plot]
-fig, ax = plt.subplots(figsize=(6.4, 3.4))
+fig, ax = subplots(figsize=(6.4, 3.4))
 for (label, values), marker in zip(norms.items(), "os", strict=True):
     ax.semilogy(range(1, 11), values, marker=marker, label=label)
 ax.set_xlabel("layer l (1 = nearest the input)")
 ax.set_ylabel(r"$\|\partial \mathcal{L} / \partial W_l\|$")
 ax.set_xticks(range(1, 11))
-ax.grid(alpha=0.3, which="both")
-ax.legend(frameon=False)
+ax.legend()
 show(
     fig,
     alt="Line plot on a log scale of the gradient norm of each of 10 layers. "

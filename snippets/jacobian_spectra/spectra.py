@@ -2,12 +2,11 @@
 in order)."""
 
 # --8<-- [start:setup]
-import matplotlib.pyplot as plt
 import numpy as np
 
 from snippets.bp.activations import IDENTITY, RELU, TANH
 from snippets.bp.init import init_weights
-from snippets.figures import show
+from snippets.figures import show, subplots
 
 WIDTH, DEPTHS = 128, (8, 32, 128)
 # Gauss-Hermite nodes and weights for E[f(z)], z ~ N(0, 1)
@@ -101,7 +100,7 @@ for name, by_depth in spectra.items():
 
 
 # --8<-- [start:spectra_plot]
-fig, axes = plt.subplots(1, 4, figsize=(11.5, 3.0), sharey=True)
+fig, axes = subplots(1, 4, figsize=(11.5, 3.0), sharey=True)
 bins = np.linspace(-14, 2, 65)
 for ax, (name, by_depth) in zip(axes, spectra.items(), strict=True):
     for (depth, s), style in zip(by_depth.items(), ["-", "--", ":"],
@@ -111,10 +110,10 @@ for ax, (name, by_depth) in zip(axes, spectra.items(), strict=True):
                 linewidth=1.5, label=f"depth {depth}",
                 weights=np.full(len(s), 1 / len(s)))
     ax.axvline(0, color="0.6", linewidth=0.8)
-    ax.set_title(name, fontsize=9)
+    ax.set_title(name)
     ax.set_xlabel(r"$\log_{10}$ singular value")
 axes[0].set_ylabel("fraction of singular values")
-axes[0].legend(frameon=False, fontsize=8, loc="upper left")
+axes[0].legend(loc="upper left")
 show(
     fig,
     alt="Four histograms of the base-10 logarithm of the input-output "

@@ -1,13 +1,12 @@
 """Products of Jacobians (docs/products-of-jacobians.md runs these sections in order)."""
 
 # --8<-- [start:setup]
-import matplotlib.pyplot as plt
 import numpy as np
 
 from snippets.bp.activations import IDENTITY, RELU, SIGMOID, TANH
 from snippets.bp.init import init_weights
 from snippets.bp.mlp import build_mlp
-from snippets.figures import show
+from snippets.figures import show, subplots
 
 EULER_GAMMA = 0.5772156649015329
 
@@ -160,17 +159,16 @@ for name, profile in profiles.items():
 
 
 # --8<-- [start:norms_plot]
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+fig, axes = subplots(1, 2, figsize=(9, 3.4), sharey=True)
 for i, (name, profile) in enumerate(profiles.items()):
     ax = axes[0] if name.startswith("linear") else axes[1]
     ax.semilogy(range(51), profile, label=name,
                 linestyle=["-", "--", ":"][i % 3])
 for ax, title in zip(axes, ["linear layers", "nonlinear layers"],
                      strict=True):
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title)
     ax.set_xlabel("layer l (0 = input)")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend()
 axes[0].set_ylabel(r"$\|\partial\mathcal{L}/\partial a_l\|$, relative")
 show(
     fig,
@@ -217,7 +215,7 @@ print(f"depth {depth}, one factor repeated: rho(W)^{depth} = "
 
 # --8<-- [start:spectrum_plot]
 t = np.arange(1, depth + 1)
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+fig, axes = subplots(1, 2, figsize=(9, 3.4), sharey=True)
 axes[0].semilogy(t, curves["rep_rho"], label=r"$\rho(W)^t$ = $\rho(W^t)$")
 axes[0].semilogy(t, curves["rep_smax"], "--", label=r"$\sigma_{\max}(W^t)$")
 axes[0].semilogy(t, curves["rep_smin"], ":", label=r"$\sigma_{\min}(W^t)$")
@@ -227,10 +225,9 @@ axes[1].semilogy(t, curves["smax"], "--", label=r"$\sigma_{\max}$ of product")
 axes[1].semilogy(t, curves["smin"], ":", label=r"$\sigma_{\min}$ of product")
 for ax, title in zip(axes, ["one matrix W, repeated",
                             "different matrices W_1, ..., W_t"], strict=True):
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title)
     ax.set_xlabel("number of factors t")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend()
 show(
     fig,
     alt="Two log-scale plots against the number of factors, 1 to 50, for "

@@ -5,11 +5,10 @@ in order)."""
 from dataclasses import replace
 from math import comb
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from snippets.bp.mlp import MLP, build_mlp, build_residual_mlp
-from snippets.figures import show
+from snippets.figures import show, subplots
 
 # --8<-- [end:setup]
 
@@ -77,19 +76,18 @@ for name, magnitude in paths.items():
 
 # --8<-- [start:paths_plot]
 k = np.arange(n + 1)
-fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
+fig, axes = subplots(1, 3, figsize=(11, 3.2))
 axes[0].bar(k, share, color="0.6")
-axes[0].set_title("(a) paths of each length", fontsize=10)
+axes[0].set_title("(a) paths of each length")
 axes[0].set_ylabel("fraction of all paths")
 for (name, magnitude), style in zip(paths.items(), ["-", "--"], strict=True):
     axes[1].semilogy(k, magnitude, style, label=name)
     axes[2].plot(k, effective_lengths(magnitude)[0], style, label=name)
-axes[1].set_title("(b) gradient carried by one path", fontsize=10)
-axes[2].set_title("(c) (a) x (b): where the gradient comes from", fontsize=10)
+axes[1].set_title("(b) gradient carried by one path")
+axes[2].set_title("(c) (a) x (b): where the gradient comes from")
 for ax in axes:
     ax.set_xlabel("path length k (blocks)")
-    ax.grid(alpha=0.3)
-axes[1].legend(frameon=False, fontsize=8)
+axes[1].legend()
 show(
     fig,
     alt="Three plots against path length 0 to 54. (a) A bell-shaped bar chart "

@@ -6,13 +6,12 @@ x (q) -> z1 = W1 x + b1 (p) -> y1 = g(z1) -> z2 = W2 y1 + b2 (n) -> y2 = h(z2)
 """
 
 # --8<-- [start:setup]
-import matplotlib.pyplot as plt
 import numpy as np
 
 from snippets.bp.activations import SIGMOID, TANH
 from snippets.bp.gradcheck import numerical_jacobian
 from snippets.bp.layers import dense_jacobian_weights
-from snippets.figures import show
+from snippets.figures import figure, show
 
 q, p, n, m = 5, 4, 3, 2        # input size, then widths of layers 1, 2, 3
 rng = np.random.default_rng(3)
@@ -144,13 +143,13 @@ panels = {
     "∂z/∂vec(W): row i holds aᵀ in block i\n(6 × 48)":
         dense_jacobian_weights(a, 6).reshape(6, 48),
 }
-fig = plt.figure(figsize=(7.2, 4.4), layout="constrained")
+fig = figure(figsize=(7.2, 4.4), layout="constrained")
 top, bottom = fig.subfigures(2, 1, height_ratios=[1.25, 1])
 axes = [*top.subplots(1, 2, width_ratios=[6, 8]), bottom.subplots()]
 for ax, (title, J) in zip(axes, panels.items(), strict=True):
     limit = np.abs(J).max()
     ax.imshow(J, cmap="RdBu_r", vmin=-limit, vmax=limit)
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title)
     ax.set_xticks([])
     ax.set_yticks([])
 show(

@@ -7,11 +7,10 @@ tests/test_sigmoid.py imports this file and checks what the page claims from its
 import warnings
 from decimal import Decimal, localcontext
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from snippets.bp.activations import sigmoid, sigmoid_prime
-from snippets.figures import show
+from snippets.figures import show, subplots
 
 x = np.linspace(-10.0, 10.0, 2001)  # the grid every check below uses
 # --8<-- [end:setup]
@@ -80,7 +79,7 @@ for t in [1.0, 10.0, 20.0, 30.0, 36.0, 40.0]:
 
 # --8<-- [start:plot]
 grid = np.linspace(-8.0, 8.0, 401)
-fig, ax = plt.subplots(figsize=(6.4, 3.4))
+fig, ax = subplots(figsize=(6.4, 3.4))
 ax.plot(grid, sigmoid(grid), label=r"$\sigma(x)$")
 ax.plot(grid, sigmoid_prime(grid),
         label=r"$\sigma'(x) = \sigma(x)\,\sigma(-x)$")
@@ -90,8 +89,7 @@ ax.annotate(r"$\max\,\sigma' = \sigma'(0) = 1/4$",
             arrowprops={"arrowstyle": "->", "color": "0.3"})
 ax.set_xlabel("$x$")
 ax.set_ylim(-0.02, 1.02)
-ax.grid(alpha=0.3)
-ax.legend(loc="upper left", frameon=False)
+ax.legend(loc="upper left")
 show(
     fig,
     alt="Line plot over x from -8 to 8: the sigmoid rises from 0 to 1, "

@@ -2,12 +2,11 @@
 order)."""
 
 # --8<-- [start:setup]
-import matplotlib.pyplot as plt
 import numpy as np
 
 from snippets.bp.init import init_weights
 from snippets.bp.mlp import build_mlp, build_residual_mlp
-from snippets.figures import show
+from snippets.figures import show, subplots
 
 # --8<-- [end:setup]
 
@@ -39,7 +38,7 @@ for s in (0.5, 1.0, 2.0):
 
 
 # --8<-- [start:eigenvalues_plot]
-fig, axes = plt.subplots(1, 2, figsize=(8, 3.8))
+fig, axes = subplots(1, 2, figsize=(8, 3.8))
 circle = np.linspace(0, 2 * np.pi, 400)
 for ax, s in zip(axes, (0.5, 1.0), strict=True):
     inside = np.abs(eig[s]) < 1
@@ -49,11 +48,10 @@ for ax, s in zip(axes, (0.5, 1.0), strict=True):
     ax.plot(np.cos(circle), np.sin(circle), color="0.3", linewidth=1,
             label="unit circle")
     ax.set_aspect("equal")
-    ax.set_title(f"eigenvalues of I + J, s = {s}", fontsize=10)
+    ax.set_title(f"eigenvalues of I + J, s = {s}")
     ax.set_xlabel("real part")
-    ax.grid(alpha=0.3)
 axes[0].set_ylabel("imaginary part")
-axes[0].legend(frameon=False, fontsize=8, loc="lower left")
+axes[0].legend(loc="lower left")
 show(
     fig,
     alt="Two scatter plots of eigenvalues in the complex plane with the unit "
@@ -111,15 +109,14 @@ for name, values in ratios.items():
 
 
 # --8<-- [start:depth_plot]
-fig, ax = plt.subplots(figsize=(6.8, 3.8))
+fig, ax = subplots(figsize=(6.8, 3.8))
 for (name, values), style in zip(ratios.items(), ["-o", "-s", "--^", ":v", "-.d"],
                                  strict=True):
     ax.loglog(depths, values, style, label=name, markersize=4)
 ax.set_xlabel("residual blocks L (a plain network has the same 2L layers)")
 ax.set_ylabel(r"$\|\partial\mathcal{L}/\partial x\| \,/\, \|\partial\mathcal{L}"
               r"/\partial y\|$")
-ax.grid(alpha=0.3, which="both")
-ax.legend(frameon=False, fontsize=8)
+ax.legend()
 show(
     fig,
     alt="Log-log plot of the input gradient norm relative to the output "
