@@ -27,15 +27,28 @@ RAISES = """
     print('<img src="plots/nowhere.svg" alt="a plot that was never made">')
     # --8<-- [end:figure]
 
+    # --8<-- [start:links]
+    print("See [the other page](other.md#real-heading).")
+    # --8<-- [end:links]
+
+    # --8<-- [start:bad_file]
+    print("See [a page that does not exist](gone.md).")
+    # --8<-- [end:bad_file]
+
+    # --8<-- [start:bad_anchor]
+    print("See [a heading that does not exist](other.md#no-such-heading).")
+    # --8<-- [end:bad_anchor]
+
     # --8<-- [start:no_alt]
     print('<img src="data:image/svg+xml;base64,PHN2Zy8+">')
     # --8<-- [end:no_alt]
 """
 
 
-def exec_fence(target: str, *, html: bool = False) -> str:
-    mode = 'html="1"' if html else 'result="text"'
-    return f'```python exec="on" {mode}\n--8<-- "{target}"\n```\n'
+def exec_fence(target: str, *, output: str = "text") -> str:
+    """An executed fence whose output is shown as text, raw HTML or Markdown."""
+    mode = {"text": ' result="text"', "html": ' html="1"', "markdown": ""}[output]
+    return f'```python exec="on"{mode}\n--8<-- "{target}"\n```\n'
 
 
 CASES = {
@@ -73,11 +86,19 @@ CASES = {
         ["index.md", "figures/loss.svg"],
     ),
     "missing figure (printed by a snippet)": (
-        "# Page\n\n" + exec_fence("snips/demo.py:figure", html=True),
+        "# Page\n\n" + exec_fence("snips/demo.py:figure", output="html"),
         ["index.md", "plots/nowhere.svg", "not among the site's files"],
     ),
+    "link printed by a snippet to a missing page": (
+        "# Page\n\n" + exec_fence("snips/demo.py:bad_file", output="markdown"),
+        ["index.md", "gone.md", "snippet output", "not found"],
+    ),
+    "anchor printed by a snippet that does not exist": (
+        "# Page\n\n" + exec_fence("snips/demo.py:bad_anchor", output="markdown"),
+        ["index.md", "other.md#no-such-heading", "no anchor"],
+    ),
     "figure without alt text": (
-        "# Page\n\n" + exec_fence("snips/demo.py:no_alt", html=True),
+        "# Page\n\n" + exec_fence("snips/demo.py:no_alt", output="html"),
         ["index.md", "has no alt text"],
     ),
 }
@@ -88,6 +109,7 @@ def test_broken_site_fails_strict_build_naming_the_cause(fixture_site, case):
     page, expected = CASES[case]
     fixture_site.write("snips/demo.py", RAISES)
     fixture_site.write("docs/index.md", page)
+    fixture_site.write("docs/other.md", "# Other\n\n## Real heading\n")
     result = fixture_site.build()
     assert result.returncode != 0, f"{case}: the strict build passed:\n{result.stdout}"
     missing = [text for text in expected if text not in result.stdout]
@@ -104,6 +126,16 @@ def test_a_raising_snippet_is_shown_on_the_page_when_not_strict(fixture_site):
     assert "ZeroDivisionError" in page
     assert "snips/demo.py" in page
     assert "ratio = total / (len(values) - 3)" in page  # the failing line, from the file
+
+
+def test_links_printed_by_snippets_are_rewritten_to_the_built_urls(fixture_site):
+    fixture_site.write("snips/demo.py", RAISES)
+    fixture_site.write("docs/other.md", "# Other\n\n## Real heading\n")
+    page = "# Page\n\n" + exec_fence("snips/demo.py:links", output="markdown")
+    fixture_site.write("docs/index.md", page)
+    result = fixture_site.build()
+    assert result.returncode == 0, result.stdout
+    assert 'href="other/#real-heading"' in fixture_site.html()
 
 
 def test_the_fixture_site_builds_when_nothing_is_broken(fixture_site):

@@ -12,6 +12,8 @@ What it adds to MkDocs + markdown-exec, and why:
 * KaTeX is served from ``vendor_dir`` (installed from the npm registry by
   ``python -m snippets.sitebuild.vendor``); nothing is loaded from a CDN.
 * Every ``<img>`` on a page must have alt text and a source that exists.
+* Links that snippets print as Markdown (``[text](page.md#anchor)``) bypass MkDocs' own
+  link handling; they are rewritten to the target's URL and checked, anchors included.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import json
 import logging
 import os
 import posixpath
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -84,6 +87,7 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
 
     def on_pre_build(self, *, config: Any) -> None:
         _forget_project_modules(self.root)
+        self.printed_anchors: list[tuple[str, File, str]] = []
 
     def on_files(self, files: Files, *, config: Any) -> Files:
         for uri, path in self.vendor_files.items():
@@ -101,7 +105,18 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
     def on_page_content(self, html: str, *, page: Any, config: Any, files: Files) -> str:
         for problem in _image_problems(html, page.file.src_uri, page.url, files):
             log.warning(problem)
+        html, anchors = _rewrite_md_links(html, page, files)
+        self.printed_anchors += anchors
         return html
+
+    def on_env(self, env: Any, *, config: Any, files: Files) -> Any:
+        # Every page has been rendered now, so every page's headings are known.
+        for page, target, anchor in self.printed_anchors:
+            content = target.page.content if target.page else ""
+            if f'id="{anchor}"' not in (content or ""):
+                log.warning(f"Doc file '{page}' contains a link to '{target.src_uri}#{anchor}' "
+                            f"in snippet output, but that page has no anchor '#{anchor}'")
+        return env
 
     def on_post_build(self, *, config: Any) -> None:
         stats = self.executor.stats
@@ -155,6 +170,30 @@ def _forget_project_modules(root: Path) -> None:
         path = Path(file).resolve()
         if path.is_relative_to(root) and not path.is_relative_to(PLUGIN_DIR):
             del sys.modules[name]
+
+
+_MD_LINK = re.compile(r'href="(?![a-z][a-z0-9+.-]*:|/|#)([^"#]+\.md)(?:#([^"]*))?"')
+
+
+def _rewrite_md_links(html: str, page: Any, files: Files) -> tuple[str, list]:
+    """Rewrite href="other.md#anchor" (relative to the page's source) to the target's URL
+    relative to the page; warn if the file is missing; return the anchors to check."""
+    anchors = []
+
+    def rewrite(match: re.Match) -> str:
+        src = posixpath.normpath(posixpath.join(posixpath.dirname(page.file.src_uri),
+                                                unquote(match[1])))
+        target = files.get_file_from_path(src)
+        if target is None:
+            log.warning(f"Doc file '{page.file.src_uri}' contains a link '{match[1]}' in "
+                        "snippet output, but the target is not found among documentation files")
+            return match[0]
+        if match[2]:
+            anchors.append((page.file.src_uri, target, match[2]))
+        url = target.url_relative_to(page.file) + (f"#{match[2]}" if match[2] else "")
+        return f'href="{url}"'
+
+    return _MD_LINK.sub(rewrite, html), anchors
 
 
 class _Images(HTMLParser):
