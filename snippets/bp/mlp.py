@@ -230,6 +230,7 @@ def build_mlp(rng: np.random.Generator, widths: list[int], g: Activation = RELU,
 def build_residual_mlp(rng: np.random.Generator, width: int, blocks: int,
                        g: Activation = RELU, *, init: str = "he", branch_scale: float = 1.0,
                        zero_last: bool = False, shortcut: float = 1.0,
+                       n_in: int | None = None, n_out: int | None = None,
                        dtype=np.float64) -> MLP:
     """``blocks`` residual blocks x_{k+1} = shortcut * x_k + F_k(x_k), each branch
     F_k(x) = W_b g(W_a x + b_a) + b_b with both layers of width ``width``.
@@ -238,6 +239,8 @@ def build_residual_mlp(rng: np.random.Generator, width: int, blocks: int,
     shortcut from a_{2k-2} (x_k), the identity or ``shortcut`` times the identity.
     ``branch_scale`` multiplies every W_b (1/sqrt(blocks) keeps the sum of branches
     bounded); ``zero_last`` starts every W_b at 0, so each block starts as the identity.
+    ``n_in`` adds a first layer from n_in inputs to ``width`` (activation g), ``n_out`` a
+    last, linear layer to n_out outputs.
 
     >>> net = build_residual_mlp(np.random.default_rng(0), 4, 3, zero_last=True)
     >>> x = np.random.default_rng(1).normal(size=(2, 4))
@@ -245,6 +248,10 @@ def build_residual_mlp(rng: np.random.Generator, width: int, blocks: int,
     (6, True)
     """
     layers = []
+    if n_in is not None:
+        layers.append(Layer(init_weights(rng, width, n_in, init, dtype=dtype),
+                            np.zeros(width, dtype=dtype), g))
+    first = len(layers)  # index of the activation that enters the first block
     for k in range(blocks):
         W_a = init_weights(rng, width, width, init, dtype=dtype)
         W_b = init_weights(rng, width, width, init, dtype=dtype) * branch_scale
@@ -252,5 +259,9 @@ def build_residual_mlp(rng: np.random.Generator, width: int, blocks: int,
             W_b = np.zeros_like(W_b)
         P = None if shortcut == 1.0 else shortcut * np.eye(width, dtype=dtype)
         zeros = np.zeros(width, dtype=dtype)
-        layers += [Layer(W_a, zeros, g), Layer(W_b, zeros.copy(), IDENTITY, skip=2 * k, P=P)]
+        layers += [Layer(W_a, zeros, g),
+                   Layer(W_b, zeros.copy(), IDENTITY, skip=first + 2 * k, P=P)]
+    if n_out is not None:
+        layers.append(Layer(init_weights(rng, n_out, width, "glorot", dtype=dtype),
+                            np.zeros(n_out, dtype=dtype), IDENTITY))
     return MLP(layers)
