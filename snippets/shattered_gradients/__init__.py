@@ -1,0 +1,1 @@
+"""Code of the chapter docs/shattered-gradients.md."""
