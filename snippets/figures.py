@@ -16,6 +16,7 @@ import base64
 import html
 import io
 import re
+import sys
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -72,5 +73,13 @@ def svg_figure(fig, *, alt: str, caption: str) -> str:
 
 
 def show(fig, *, alt: str, caption: str) -> None:
-    """Print ``fig`` as a page figure (see :func:`svg_figure`) and close it."""
-    print(svg_figure(fig, alt=alt, caption=caption))
+    """Show ``fig`` as a figure (see :func:`svg_figure`) and close it: printed as HTML for the
+    site build, which puts what a block prints on the page; displayed as HTML in Jupyter."""
+    html_figure = svg_figure(fig, alt=alt, caption=caption)
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        from IPython.display import HTML, display
+
+        display(HTML(html_figure))
+    else:
+        print(html_figure)

@@ -72,6 +72,24 @@ class FixtureSite:
         return (self.root / "site" / page).read_text(encoding="utf-8")
 
 
+def build_site(dest: Path, **env: str) -> subprocess.CompletedProcess:
+    result = run_mkdocs("build", "--strict", "--site-dir", str(dest), cwd=ROOT, env=env)
+    assert result.returncode == 0, result.stdout
+    return result
+
+
+@pytest.fixture(scope="session")
+def cold_build(tmp_path_factory) -> tuple[Path, str]:
+    """One cold build (no cache) shared by the read-only tests below: (site folder, log)."""
+    dest = tmp_path_factory.mktemp("site") / "cold"
+    return dest, build_site(dest, BP_EXEC_CACHE="false").stdout
+
+
+@pytest.fixture(scope="session")
+def site(cold_build) -> Path:
+    return cold_build[0]
+
+
 @pytest.fixture
 def fixture_site(tmp_path: Path) -> FixtureSite:
     site = FixtureSite(tmp_path / "proj")

@@ -14,27 +14,9 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
-from tests.conftest import ROOT, run_mkdocs
+from tests.conftest import build_site
 
 pytestmark = pytest.mark.slow
-
-
-def build_site(dest: Path, **env: str) -> subprocess.CompletedProcess:
-    result = run_mkdocs("build", "--strict", "--site-dir", str(dest), cwd=ROOT, env=env)
-    assert result.returncode == 0, result.stdout
-    return result
-
-
-@pytest.fixture(scope="session")
-def cold_build(tmp_path_factory) -> tuple[Path, str]:
-    """One cold build (no cache) shared by the read-only tests below: (site folder, log)."""
-    dest = tmp_path_factory.mktemp("site") / "cold"
-    return dest, build_site(dest, BP_EXEC_CACHE="false").stdout
-
-
-@pytest.fixture(scope="session")
-def site(cold_build) -> Path:
-    return cold_build[0]
 
 
 class Refs(HTMLParser):
@@ -160,8 +142,10 @@ def test_figures_are_svg_with_alt_text_and_a_caption(site):
 def test_two_builds_of_one_commit_are_byte_identical(site, tmp_path):
     """A second cold build, and a build from a warm cache, give the very same files."""
     cache = tmp_path / "cache"   # empty: the second build is cold too, and fills it
-    again = build_site(tmp_path / "again", BP_EXEC_CACHE_DIR=str(cache))
-    warm = build_site(tmp_path / "warm", BP_EXEC_CACHE_DIR=str(cache))
+    caches = {"BP_EXEC_CACHE_DIR": str(cache / "exec"),
+              "BP_NOTEBOOK_CACHE_DIR": str(cache / "notebooks")}
+    again = build_site(tmp_path / "again", **caches)
+    warm = build_site(tmp_path / "warm", **caches)
     assert "0 from cache" in again.stdout and "0 executed" in warm.stdout
     for other in (tmp_path / "again", tmp_path / "warm"):
         files = sorted(p.relative_to(site) for p in site.rglob("*") if p.is_file())

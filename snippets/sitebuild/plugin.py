@@ -14,10 +14,16 @@ What it adds to MkDocs + markdown-exec, and why:
 * Every ``<img>`` on a page must have alt text and a source that exists.
 * Links that snippets print as Markdown (``[text](page.md#anchor)``) bypass MkDocs' own
   link handling; they are rewritten to the target's URL and checked, anchors included.
+* Every chapter gets a companion notebook (:mod:`snippets.sitebuild.notebooks`), which
+  mkdocs-jupyter executes and renders; the chapter links to it. On notebook pages the empty
+  MathJax tag of nbconvert is removed (KaTeX renders their math), their 600 KB of inlined
+  CSS becomes one shared stylesheet with the rules no page can match left out
+  (:mod:`snippets.sitebuild.css`), and they stay out of the search index.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -26,7 +32,7 @@ import re
 import subprocess
 import sys
 from html.parser import HTMLParser
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -39,8 +45,10 @@ from mkdocs.structure.files import File, Files
 
 from snippets.bp.memory import keep_freed_memory
 from snippets.sitebuild import vendor
+from snippets.sitebuild.css import classes_in, purge
 from snippets.sitebuild.execution import BlockError, Executor
 from snippets.sitebuild.fences import FenceError, scan_page
+from snippets.sitebuild.notebooks import chapter_notebook, write_if_changed
 
 log = logging.getLogger("mkdocs.plugins.backprop")
 PLUGIN_DIR = Path(__file__).resolve().parent
@@ -55,6 +63,10 @@ class BackpropSiteConfig(Config):
     """Where outputs are stored, relative to mkdocs.yml."""
     vendor_dir = opt.Optional(opt.Type(str))
     """Where ``python -m snippets.sitebuild.vendor`` put KaTeX; unset for a site without math."""
+    notebooks = opt.Type(bool, default=False)
+    """Generate a companion notebook per chapter (executed and shown by mkdocs-jupyter)."""
+    no_notebook = opt.ListOfItems(opt.Type(str), default=[])
+    """Pages with executed code that are not chapters (the errata), so get no notebook."""
 
 
 class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
@@ -76,6 +88,11 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
         formatter = self._format_python
         markdown_exec.formatters["python"] = markdown_exec.formatters["py"] = formatter
 
+        if self.config.notebooks:
+            _install_build_kernel(self.root)
+            # Two INFO lines per notebook on every build ("Cache hit", "Copied"): keep the
+            # build log to what needs reading.
+            logging.getLogger("mkdocs.plugins.mkdocs_jupyter").setLevel(logging.WARNING)
         self.vendor_files: dict[str, Path] = {}
         if self.config.vendor_dir is not None:
             vendor_root = self.root / self.config.vendor_dir
@@ -88,11 +105,39 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
     def on_pre_build(self, *, config: Any) -> None:
         _forget_project_modules(self.root)
         self.printed_anchors: list[tuple[str, File, str]] = []
+        self.notebook_css: dict[str, str] = {}
+        self.notebook_classes: set[str] = set()
 
     def on_files(self, files: Files, *, config: Any) -> Files:
         for uri, path in self.vendor_files.items():
             files.append(File.generated(config, uri, abs_src_path=str(path)))
+        self.notebook_of: dict[str, str] = {}  # chapter src_uri -> notebook src_uri
+        if self.config.notebooks:
+            for file in list(files.documentation_pages()):
+                if file.src_uri not in self.config.no_notebook:
+                    self._add_notebook(file, files, config)
+            made = {self.root / ".cache" / uri for uri in self.notebook_of.values()}
+            for stale in (self.root / ".cache" / "notebooks").glob("*.ipynb"):
+                if stale not in made:
+                    stale.unlink()
         return files
+
+    def _add_notebook(self, file: File, files: Files, config: Any) -> None:
+        markdown = file.content_string
+        try:
+            fences = scan_page(markdown, file.src_uri, self.root)
+        except FenceError:
+            return  # the page itself reports the error when it is rendered
+        if not fences:
+            return
+        uri = f"notebooks/{PurePosixPath(file.src_uri).stem}.ipynb"
+        path = self.root / ".cache" / uri
+        write_if_changed(chapter_notebook(markdown, file.src_uri, fences, self.root), path)
+        # A plain File rooted in .cache, not File.generated: mkdocs-jupyter wraps files in a
+        # class that forwards attributes, and loses a generated file's stored source path.
+        files.append(File(uri, src_dir=str(self.root / ".cache"), dest_dir=config.site_dir,
+                          use_directory_urls=config.use_directory_urls))
+        self.notebook_of[file.src_uri] = uri
 
     def on_page_markdown(self, markdown: str, *, page: Any, config: Any, files: Files) -> str:
         try:
@@ -100,14 +145,36 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
         except FenceError as error:
             raise PluginError(str(error)) from None
         self.executor.start_page(page.file.src_uri, fences)
+        notebook = self.notebook_of.get(page.file.src_uri)
+        if notebook:
+            target = posixpath.relpath(notebook, posixpath.dirname(page.file.src_uri) or ".")
+            link = ("*Companion notebook:* [this chapter's code, executed, to read or "
+                    f"download]({target})")
+            markdown = re.sub(r"^(# .+\n)", rf"\1\n{link}\n", markdown, count=1, flags=re.M)
         return markdown
 
     def on_page_content(self, html: str, *, page: Any, config: Any, files: Files) -> str:
+        if page.file.src_uri in self.notebook_of.values():
+            html = self._notebook_page(html, page)
         for problem in _image_problems(html, page.file.src_uri, page.url, files):
             log.warning(problem)
         html, anchors = _rewrite_md_links(html, page, files)
         self.printed_anchors += anchors
         return html
+
+    def _notebook_page(self, html: str, page: Any) -> str:
+        page.meta["search"] = {"exclude": True}  # its text is the chapter's, indexed there
+        html = _MATHJAX.sub("", html)
+        css = "\n".join(_STYLE.findall(html))
+        name = f"assets/notebooks/notebook-{hashlib.sha256(css.encode()).hexdigest()[:12]}.css"
+        self.notebook_css[name] = css
+        base = page.url if page.url.endswith("/") else posixpath.dirname(page.url)
+        href = posixpath.relpath(name, base or ".")
+        # mkdocs-jupyter copies the notebook next to the page; Material shows no button for it.
+        notebook = PurePosixPath(page.file.src_uri).name
+        download = (f'<p><a class="md-button" href="{notebook}" download>Download the notebook '
+                    f"({notebook})</a></p>")
+        return f'<link rel="stylesheet" href="{href}">\n{download}\n' + _STYLE.sub("", html)
 
     def on_env(self, env: Any, *, config: Any, files: Files) -> Any:
         # Every page has been rendered now, so every page's headings are known.
@@ -118,7 +185,16 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
                             f"in snippet output, but that page has no anchor '#{anchor}'")
         return env
 
+    def on_post_page(self, output: str, *, page: Any, config: Any) -> str:
+        if page.file.src_uri in self.notebook_of.values():
+            self.notebook_classes |= classes_in(output)
+        return output
+
     def on_post_build(self, *, config: Any) -> None:
+        for name, css in self.notebook_css.items():
+            target = Path(config.site_dir) / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(purge(css, self.notebook_classes), encoding="utf-8")
         stats = self.executor.stats
         pruned = self.executor.prune()
         log.info(
@@ -140,6 +216,40 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
             # markdown-exec logs a WARNING (fatal under --strict) and shows this on the page,
             # so `mkdocs serve` keeps serving and the page recovers once the snippet is fixed.
             raise markdown_exec.ExecutionError(str(error)) from None
+
+
+_MATHJAX = re.compile(r'<!-- Load mathjax -->\s*<script src=""> </script>\s*'
+                      r'<!-- MathJax configuration -->\s*<script type="text/x-mathjax-config">'
+                      r'.*?</script>', re.S)
+_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S)
+BUILD_KERNEL = "backprop-build"
+
+
+def _install_build_kernel(root: Path) -> None:
+    """A Jupyter kernel for executing the notebooks during the build: this Python, with the
+    project root on its path (nbconvert runs it in the notebook's folder), quiet (ipykernel
+    warns on every start that TCP is unencrypted), and keeping freed memory, as the build
+    process does. It lives in .cache/jupyter, found through JUPYTER_PATH; the notebooks
+    readers download name the ordinary python3 kernel."""
+    folder = root / ".cache" / "jupyter"
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
+                 "--IPKernelApp.log_level=ERROR",
+                 "--IPKernelApp.exec_lines=from snippets.bp.memory import keep_freed_memory; "
+                 "keep_freed_memory()"],
+        "display_name": "Python 3 (site build)",
+        "language": "python",
+        "env": {"PYTHONPATH": os.pathsep.join(
+            p for p in (str(root), os.environ.get("PYTHONPATH", "")) if p)},
+    }
+    path = folder / "kernels" / BUILD_KERNEL / "kernel.json"
+    text = json.dumps(spec, indent=1)
+    if not path.is_file() or path.read_text() != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    paths = os.environ.get("JUPYTER_PATH", "")
+    if str(folder) not in paths.split(os.pathsep):
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(folder), paths) if p)
 
 
 def _set_source_date_epoch(root: Path) -> None:

@@ -11,6 +11,16 @@ document$.subscribe(({ body }) => {
     });
     element.dataset.typeset = "";
   }
+  // Markdown cells of the companion notebooks (rendered by nbconvert) write math as $..$.
+  for (const cell of body.querySelectorAll(".jupyter-wrapper .jp-RenderedMarkdown")) {
+    renderMathInElement(cell, {
+      delimiters: [
+        { left: "$$", right: "$$", display: true },
+        { left: "$", right: "$", display: false },
+      ],
+      throwOnError: false,
+    });
+  }
   // Figure captions are HTML printed by snippets; their math uses \( \) delimiters.
   for (const caption of body.querySelectorAll("figcaption")) {
     renderMathInElement(caption, {
