@@ -165,6 +165,9 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
     def _notebook_page(self, html: str, page: Any) -> str:
         page.meta["search"] = {"exclude": True}  # its text is the chapter's, indexed there
         html = _MATHJAX.sub("", html)
+        # Code cells scroll sideways: make them reachable from the keyboard (axe-core).
+        html = html.replace('<div class="highlight-ipynb',
+                            '<div tabindex="0" class="highlight-ipynb')
         css = "\n".join(_STYLE.findall(html))
         name = f"assets/notebooks/notebook-{hashlib.sha256(css.encode()).hexdigest()[:12]}.css"
         self.notebook_css[name] = css

@@ -1,11 +1,15 @@
-"""Install the site's math renderer, KaTeX, from the npm registry (no Node.js needed).
+"""Install the site's two npm packages from the npm registry (no Node.js needed).
 
     python -m snippets.sitebuild.vendor
 
-Downloads one pinned tarball, checks it against the registry's published sha512 integrity, and
-keeps only what the site serves (the script, the stylesheet, auto-render and the woff2 fonts)
-in ``.vendor/katex-<version>/``. Nothing is fetched at build or reading time, no third-party
-code is committed, and running it again only re-checks what is already there.
+* KaTeX, the math renderer the site serves: the script, the stylesheet, auto-render and the
+  woff2 fonts, in ``.vendor/katex-<version>/``;
+* axe-core, the accessibility checker the browser tests run on every page (not served), in
+  ``.vendor/axe-core-<version>/``.
+
+Each is one pinned tarball, checked against the registry's published sha512 integrity, of which
+only the files needed are kept. Nothing is fetched at build or reading time, no third-party code
+is committed, and running the command again only re-checks what is already there.
 """
 
 from __future__ import annotations
@@ -22,18 +26,33 @@ import ssl
 import sys
 import tarfile
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
-KATEX_VERSION = "0.19.1"
-# From https://registry.npmjs.org/katex (versions["0.19.1"].dist.integrity)
-KATEX_INTEGRITY = (
-    "sha512-jG8uKntjSEcm2EpQOh0XturpPuuC9r3Sq5HLHdsFdWZT27E672SF19QEi+of0/YeOy15lDgRhKvr5614uRrEfA=="
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    version: str
+    integrity: str  # versions[version].dist.integrity at https://registry.npmjs.org/<name>
+    keep: re.Pattern  # tarball members to keep; group 1 is the installed name
+
+
+KATEX = Package(
+    "katex", "0.19.1",
+    "sha512-jG8uKntjSEcm2EpQOh0XturpPuuC9r3Sq5HLHdsFdWZT27E672SF19QEi+of0/YeOy15lDgRhKvr5614uRrEfA==",
+    re.compile(r"^package/dist/(katex\.min\.js|katex\.min\.css|contrib/auto-render\.min\.js"
+               r"|fonts/[\w-]+\.woff2)$"),
 )
+AXE = Package(
+    "axe-core", "4.14.1",
+    "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==",
+    re.compile(r"^package/(axe\.min\.js)$"),
+)
+PACKAGES = (KATEX, AXE)
+KATEX_VERSION = KATEX.version
 DEFAULT_DIR = Path(".vendor")
 SITE_PREFIX = "assets/vendor/katex"
-_KEEP = re.compile(
-    r"^package/dist/(katex\.min\.js|katex\.min\.css|contrib/auto-render\.min\.js|fonts/[\w-]+\.woff2)$"
-)
 # KaTeX's @font-face rules list woff2, woff and ttf; every browser that runs KaTeX reads woff2,
 # so the other two are dropped rather than shipped.
 _FALLBACK_FONTS = re.compile(r',url\(fonts/[\w-]+\.(?:woff|ttf)\) format\("(?:woff|truetype)"\)')
@@ -43,18 +62,18 @@ class VendorError(RuntimeError):
     """KaTeX is missing or damaged; the message says which command installs it."""
 
 
-def install_dir(root: Path) -> Path:
-    return root / f"katex-{KATEX_VERSION}"
+def install_dir(root: Path, package: Package = KATEX) -> Path:
+    return root / f"{package.name}-{package.version}"
 
 
-def site_files(root: Path) -> dict[str, Path]:
-    """Map site paths (``assets/vendor/katex/...``) to the installed files under ``root``."""
-    folder = install_dir(root)
+def installed_files(root: Path, package: Package) -> dict[str, Path]:
+    """{installed name: path} of an installed package; VendorError if it is not complete."""
+    folder = install_dir(root, package)
     manifest = folder / "MANIFEST.json"
     if not manifest.is_file():
         raise VendorError(
-            f"KaTeX {KATEX_VERSION} is not installed in {folder}. The site renders math "
-            "offline from a local copy; install it with: python -m snippets.sitebuild.vendor"
+            f"{package.name} {package.version} is not installed in {folder}; install it with: "
+            "python -m snippets.sitebuild.vendor"
         )
     names = json.loads(manifest.read_text(encoding="utf-8"))
     missing = [name for name in names if not (folder / name).is_file()]
@@ -62,7 +81,17 @@ def site_files(root: Path) -> dict[str, Path]:
         raise VendorError(
             f"{folder} lacks {missing[:3]}; reinstall with: python -m snippets.sitebuild.vendor"
         )
-    return {f"{SITE_PREFIX}/{name}": folder / name for name in sorted(names)}
+    return {name: folder / name for name in sorted(names)}
+
+
+def site_files(root: Path) -> dict[str, Path]:
+    """Map site paths (``assets/vendor/katex/...``) to the installed KaTeX files."""
+    return {f"{SITE_PREFIX}/{name}": path for name, path in installed_files(root, KATEX).items()}
+
+
+def axe_script(root: Path = DEFAULT_DIR) -> Path:
+    """The installed axe.min.js, for the browser tests."""
+    return installed_files(root, AXE)["axe.min.js"]
 
 
 def _registry() -> str:
@@ -83,35 +112,38 @@ def _download(url: str) -> bytes:
         return response.read()
 
 
-def _check_integrity(blob: bytes) -> None:
-    algorithm, _, expected = KATEX_INTEGRITY.partition("-")
+def _check_integrity(blob: bytes, package: Package) -> None:
+    algorithm, _, expected = package.integrity.partition("-")
     actual = base64.b64encode(hashlib.new(algorithm, blob).digest()).decode()
     if actual != expected:
-        raise VendorError(f"katex-{KATEX_VERSION}.tgz does not match its registry integrity hash")
+        raise VendorError(f"{package.name}-{package.version}.tgz does not match its registry "
+                          "integrity hash")
 
 
-def install(root: Path = DEFAULT_DIR, *, tarball: bytes | None = None) -> Path:
-    """Install KaTeX into ``root``; return its folder. ``tarball`` skips the download."""
-    folder = install_dir(root)
+def install(root: Path = DEFAULT_DIR, package: Package = KATEX, *,
+            tarball: bytes | None = None) -> Path:
+    """Install ``package`` into ``root``; return its folder. ``tarball`` skips the download."""
+    folder = install_dir(root, package)
     try:
-        site_files(root)
+        installed_files(root, package)
         return folder  # already complete
     except VendorError:
         pass
     if tarball is None:
-        tarball = _download(f"{_registry()}/katex/-/katex-{KATEX_VERSION}.tgz")
-    _check_integrity(tarball)
+        tarball = _download(f"{_registry()}/{package.name}/-/"
+                            f"{package.name}-{package.version}.tgz")
+    _check_integrity(tarball, package)
     staging = folder.with_name(folder.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     names = []
     with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as archive:
         for member in archive.getmembers():
-            match = _KEEP.match(member.name)
+            match = package.keep.match(member.name)
             if not (match and member.isfile()):
                 continue
             name = match[1]
             data = archive.extractfile(member).read()
-            if name == "katex.min.css":
+            if package is KATEX and name == "katex.min.css":
                 data = _FALLBACK_FONTS.sub("", data.decode()).encode()
             (staging / name).parent.mkdir(parents=True, exist_ok=True)
             (staging / name).write_bytes(data)
@@ -126,12 +158,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="install folder")
     args = parser.parse_args(argv)
-    try:
-        folder = install(args.dir)
-    except (OSError, VendorError) as error:
-        print(f"could not install KaTeX {KATEX_VERSION}: {error}", file=sys.stderr)
-        return 1
-    print(f"KaTeX {KATEX_VERSION}: {len(site_files(args.dir))} files in {folder}")
+    for package in PACKAGES:
+        try:
+            folder = install(args.dir, package)
+        except (OSError, VendorError) as error:
+            print(f"could not install {package.name} {package.version}: {error}", file=sys.stderr)
+            return 1
+        count = len(installed_files(args.dir, package))
+        print(f"{package.name} {package.version}: {count} files in {folder}")
     return 0
 
 

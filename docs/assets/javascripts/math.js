@@ -3,6 +3,9 @@
 // and display math as <div class="arithmatex">\[..\]</div>. Material's instant navigation swaps
 // the page body without a reload and announces it on document$, so typeset on every emission.
 document$.subscribe(({ body }) => {
+  // Material's search dialog has no accessible name (axe: aria-dialog-name).
+  body.querySelector(".md-search[role=dialog]")?.setAttribute("aria-label", "Search");
+
   for (const element of body.querySelectorAll(".arithmatex:not([data-typeset])")) {
     const tex = element.textContent.trim().slice(2, -2);
     katex.render(tex, element, {
@@ -11,6 +14,13 @@ document$.subscribe(({ body }) => {
     });
     element.dataset.typeset = "";
   }
+  // A wide equation scrolls sideways, and keyboard users must be able to reach it. Its width
+  // is known once KaTeX's fonts have loaded.
+  document.fonts.ready.then(() => {
+    for (const element of body.querySelectorAll("div.arithmatex")) {
+      if (element.scrollWidth > element.clientWidth) element.tabIndex = 0;
+    }
+  });
   // Markdown cells of the companion notebooks (rendered by nbconvert) write math as $..$.
   for (const cell of body.querySelectorAll(".jupyter-wrapper .jp-RenderedMarkdown")) {
     renderMathInElement(cell, {

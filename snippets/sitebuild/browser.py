@@ -1,0 +1,106 @@
+"""A real browser on the built site: serve it on 127.0.0.1, drive Debian's Chromium through
+Playwright, and refuse (and record) every request that would leave the machine.
+
+Used by tests/test_browser.py and by ``python -m snippets.sitebuild.browse``. Playwright's own
+browser download does not work here, so the browser is the system's: ``chromium`` on the PATH,
+or the path in ``BP_CHROMIUM``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import os
+import shutil
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+# Quiet and offline: no background traffic, no first-run work, nothing resolvable but loopback.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+
+
+def chromium_path() -> str | None:
+    """The system Chromium, or None."""
+    path = os.environ.get("BP_CHROMIUM") or shutil.which("chromium") or shutil.which(
+        "chromium-browser")
+    return path if path and Path(path).exists() else None
+
+
+def page_paths(site: Path) -> list[str]:
+    """URL paths of every page of a built site ("", "sigmoid/", "notebooks/sigmoid/", ...).
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> for p in ["index.html", "a/index.html", "404.html", "assets/x.css"]:
+    ...     (root / p).parent.mkdir(parents=True, exist_ok=True); _ = (root / p).write_text("")
+    >>> page_paths(root)
+    ['', 'a/']
+    """
+    return sorted("" if p.parent == site else p.parent.relative_to(site).as_posix() + "/"
+                  for p in site.rglob("index.html"))
+
+
+@contextlib.contextmanager
+def serve(site: Path):
+    """Serve ``site`` on 127.0.0.1 (a free port) in a thread; yield the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = _QuietServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        # A browser that closes a connection mid-response is not an error worth a traceback.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+@dataclass
+class Watch:
+    """What a page did that it should not: requests off the machine, console errors."""
+
+    blocked: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def offline_context(browser, color_scheme: str = "light", **options):
+    """A new browser context in which any request to a host other than 127.0.0.1 is
+    aborted and recorded; returns (context, watch). Pages opened in it should be passed to
+    :func:`watch_page` to record console errors."""
+    watch = Watch()
+    context = browser.new_context(color_scheme=color_scheme, **options)
+
+    def route(route):
+        if urlsplit(route.request.url).hostname in ("127.0.0.1", None):
+            route.continue_()
+        else:
+            watch.blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", route)
+    return context, watch
+
+
+def watch_page(page, watch: Watch):
+    page.on("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: watch.errors.append(str(e)))
+    return page
