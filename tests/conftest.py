@@ -72,9 +72,21 @@ class FixtureSite:
         return (self.root / "site" / page).read_text(encoding="utf-8")
 
 
+NETGUARD = Path(__file__).resolve().parent / "netguard"
+
+
 def build_site(dest: Path, **env: str) -> subprocess.CompletedProcess:
-    result = run_mkdocs("build", "--strict", "--site-dir", str(dest), cwd=ROOT, env=env)
+    """A strict build of the real site into ``dest``, with the network closed: the netguard
+    refuses (and logs) any connection off the machine, in the build and in its kernels."""
+    network_log = dest.with_name(dest.name + ".network.log")
+    network_log.unlink(missing_ok=True)
+    pythonpath = os.pathsep.join(p for p in (str(NETGUARD), os.environ.get("PYTHONPATH")) if p)
+    result = run_mkdocs("build", "--strict", "--site-dir", str(dest), cwd=ROOT,
+                        env={"PYTHONPATH": pythonpath, "BP_NETWORK_LOG": str(network_log),
+                             **env})
     assert result.returncode == 0, result.stdout
+    tried = network_log.read_text() if network_log.exists() else ""
+    assert tried == "", f"the build tried to reach the network:\n{tried}"
     return result
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -162,7 +163,34 @@ def test_search_finds_the_vanishing_gradients_chapter(browser, base_url):
         page.wait_for_selector(".md-search-result__item", timeout=10_000)
         pages = page.eval_on_selector_all(
             ".md-search-result__item > a", "els => els.map(e => new URL(e.href).pathname)")
-        assert pages[0] == "/products-of-jacobians/", pages
+        assert pages[0] == urlsplit(base_url).path + "products-of-jacobians/", pages
+    finally:
+        context.close()
+
+
+def test_an_unknown_address_gets_the_404_page_in_the_sites_style(browser, base_url):
+    """Served as GitHub Pages serves it: status 404, the site's 404.html, whose links and
+    assets are absolute (under site_url's path) so that they work at any depth."""
+    context, watch = offline_context(browser, viewport={"width": 1280, "height": 900})
+    page = watch_page(context.new_page(), watch)
+    try:
+        response = page.goto(base_url + "no/such/chapter/", wait_until="load")
+        assert response.status == 404
+        assert page.locator("h1").inner_text() == "Page not found"
+        # styled: Material's stylesheet applied to the header, the palette set
+        assert page.evaluate("getComputedStyle(document.querySelector('.md-header'))"
+                             ".position") == "sticky"
+        assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "default"
+        # the browser reports the 404 of the page itself; nothing else may fail
+        others = [e for e in watch.errors if "status of 404" not in e]
+        assert others == [] and watch.blocked == []
+        assert len(watch.errors) <= 1
+        page.add_script_tag(path=str(axe_script(ROOT / ".vendor")))
+        violations = page.evaluate("async () => (await axe.run()).violations")
+        assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
+        page.locator(".bp-not-found a", has_text="The sigmoid").click()
+        page.wait_for_function("() => location.pathname.endsWith('/sigmoid/')")
+        page.wait_for_selector(".md-content .katex")
     finally:
         context.close()
 

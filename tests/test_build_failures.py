@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import FIXTURE_CONFIG
+
 pytestmark = pytest.mark.slow
 
 RAISES = """
@@ -146,3 +148,26 @@ def test_the_fixture_site_builds_when_nothing_is_broken(fixture_site):
     result = fixture_site.build()
     assert result.returncode == 0, result.stdout
     assert "fine" in fixture_site.html()
+
+
+def test_descriptions_come_from_front_matter_or_the_first_plain_paragraph(fixture_site):
+    config = FIXTURE_CONFIG.replace("name: mkdocs", "name: material")  # renders page meta
+    option = "      cache_dir: .cache/exec\n"
+    fixture_site.write("mkdocs.yml", config.replace(option, option + "      descriptions: true\n"))
+    fixture_site.write("docs/index.md", """
+        # Home
+
+        A first paragraph that is long enough to describe the page on its own. And more.
+        """)
+    fixture_site.write("docs/set.md", "---\ndescription: Chosen by hand.\n---\n\n# Set\n")
+    result = fixture_site.build()
+    assert result.returncode == 0, result.stdout
+    assert '<meta name="description" content="A first paragraph that is long enough' \
+        in fixture_site.html()
+    assert '<meta name="description" content="Chosen by hand.">' in fixture_site.html(
+        "set/index.html")
+
+    fixture_site.write("docs/set.md", "# Set\n\nShort.\n")
+    result = fixture_site.build()
+    assert result.returncode != 0
+    assert "Doc file 'set.md' has no paragraph of plain text to describe it" in result.stdout

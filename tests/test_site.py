@@ -14,6 +14,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
+from snippets.sitebuild.browser import base_path
 from tests.conftest import build_site
 
 pytestmark = pytest.mark.slow
@@ -71,12 +72,17 @@ def test_nothing_is_loaded_from_another_host(site):
 
 def test_every_local_script_stylesheet_font_and_image_exists(site):
     missing = []
+    mount = base_path(site)  # where the site is published: "/backprop-first-principles/"
     for page in site.rglob("*.html"):
-        base = "/" + page.relative_to(site).as_posix()
+        base = mount + page.relative_to(site).as_posix()
         for tag, url in parse(page).refs:
             if url.startswith("data:") or is_offsite(url):
                 continue
-            target = site / unquote(urlsplit(urljoin(base, url)).path).lstrip("/")
+            path = unquote(urlsplit(urljoin(base, url)).path)
+            if not path.startswith(mount):
+                missing.append(f"{page.relative_to(site)}: <{tag}> {url} is outside {mount}")
+                continue
+            target = site / path.removeprefix(mount)
             if target.is_dir():
                 target = target / "index.html"
             if not target.is_file():

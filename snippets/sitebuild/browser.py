@@ -12,6 +12,7 @@ import contextlib
 import functools
 import http.server
 import os
+import re
 import shutil
 import sys
 import threading
@@ -48,21 +49,62 @@ def page_paths(site: Path) -> list[str]:
                   for p in site.rglob("index.html"))
 
 
+def base_path(site: Path) -> str:
+    """The path the site is published under, from its sitemap ("/repo/" on GitHub Pages).
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> base_path(root)
+    '/'
+    >>> _ = (root / "sitemap.xml").write_text("<url><loc>https://u.github.io/repo/</loc></url>")
+    >>> base_path(root)
+    '/repo/'
+    """
+    sitemap = site / "sitemap.xml"
+    match = re.search(r"<loc>([^<]+)</loc>", sitemap.read_text()) if sitemap.is_file() else None
+    return urlsplit(match[1]).path if match else "/"
+
+
 @contextlib.contextmanager
 def serve(site: Path):
-    """Serve ``site`` on 127.0.0.1 (a free port) in a thread; yield the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(site))
+    """Serve ``site`` on 127.0.0.1 (a free port) in a thread, as GitHub Pages would: under
+    the path of its ``site_url``, with its 404.html (status 404) for any other address.
+    Yield the site's base URL."""
+    mount = base_path(site)
+    handler = functools.partial(_Handler, directory=str(site), mount=mount)
     server = _QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
+        yield f"http://127.0.0.1:{server.server_address[1]}{mount}"
     finally:
         server.shutdown()
         server.server_close()
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    def __init__(self, *args, mount: str, **kwargs) -> None:
+        self.mount = mount
+        super().__init__(*args, **kwargs)
+
+    def translate_path(self, path: str) -> str:
+        path = urlsplit(path).path
+        if not (path + "/").startswith(self.mount):
+            return str(Path(self.directory) / "404.html" / "outside-the-site")  # a 404
+        return super().translate_path("/" + path[len(self.mount):])
+
+    def send_error(self, code: int, message: str | None = None, explain=None) -> None:
+        page = Path(self.directory) / "404.html"
+        if code != 404 or not page.is_file():
+            return super().send_error(code, message, explain)
+        body = page.read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
     def log_message(self, *args) -> None:
         pass
 

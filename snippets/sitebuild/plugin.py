@@ -14,6 +14,8 @@ What it adds to MkDocs + markdown-exec, and why:
 * Every ``<img>`` on a page must have alt text and a source that exists.
 * Links that snippets print as Markdown (``[text](page.md#anchor)``) bypass MkDocs' own
   link handling; they are rewritten to the target's URL and checked, anchors included.
+* Every page gets a meta description: its front matter's, or its first paragraph of plain
+  text (:func:`describe`); notebook pages say whose code they hold.
 * Every chapter gets a companion notebook (:mod:`snippets.sitebuild.notebooks`), which
   mkdocs-jupyter executes and renders; the chapter links to it. On notebook pages the empty
   MathJax tag of nbconvert is removed (KaTeX renders their math), their 600 KB of inlined
@@ -67,6 +69,9 @@ class BackpropSiteConfig(Config):
     """Generate a companion notebook per chapter (executed and shown by mkdocs-jupyter)."""
     no_notebook = opt.ListOfItems(opt.Type(str), default=[])
     """Pages with executed code that are not chapters (the errata), so get no notebook."""
+    descriptions = opt.Type(bool, default=False)
+    """Give a page without a front-matter ``description`` its first plain paragraph as the
+    meta description; warn (fatal under --strict) when it has none."""
 
 
 class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
@@ -156,6 +161,11 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
     def on_page_content(self, html: str, *, page: Any, config: Any, files: Files) -> str:
         if page.file.src_uri in self.notebook_of.values():
             html = self._notebook_page(html, page)
+        elif self.config.descriptions and not page.meta.get("description"):
+            page.meta["description"] = describe(html)
+            if not page.meta["description"]:
+                log.warning(f"Doc file '{page.file.src_uri}' has no paragraph of plain text "
+                            "to describe it: give it a 'description' in its front matter")
         for problem in _image_problems(html, page.file.src_uri, page.url, files):
             log.warning(problem)
         html, anchors = _rewrite_md_links(html, page, files)
@@ -164,6 +174,12 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
 
     def _notebook_page(self, html: str, page: Any) -> str:
         page.meta["search"] = {"exclude": True}  # its text is the chapter's, indexed there
+        chapter = next(c for c, nb in self.notebook_of.items() if nb == page.file.src_uri)
+        title = page.title or chapter
+        page.meta["description"] = (f"{title}: the chapter's code as a Jupyter notebook, "
+                                    "executed cell by cell, to read or download.")
+        if page.edit_url:  # the notebook is generated: what a reader can edit is the chapter
+            page.edit_url = page.edit_url.removesuffix(page.file.src_uri) + chapter
         html = _MATHJAX.sub("", html)
         # Code cells scroll sideways: make them reachable from the keyboard (axe-core).
         html = html.replace('<div class="highlight-ipynb',
@@ -307,6 +323,57 @@ def _rewrite_md_links(html: str, page: Any, files: Files) -> tuple[str, list]:
         return f'href="{url}"'
 
     return _MD_LINK.sub(rewrite, html), anchors
+
+
+class _Paragraphs(HTMLParser):
+    """The plain text of each top-level <p>, and whether it holds math or a link only."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.paragraphs: list[tuple[str, bool]] = []
+        self._text: list[str] | None = None
+        self._math = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "p" and self._text is None:
+            self._text, self._math = [], False
+        elif self._text is not None and "arithmatex" in (dict(attrs).get("class") or ""):
+            self._math = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "p" and self._text is not None:
+            self.paragraphs.append((" ".join("".join(self._text).split()), self._math))
+            self._text = None
+
+    def handle_data(self, data: str) -> None:
+        if self._text is not None:
+            self._text.append(data)
+
+
+def describe(html: str, limit: int = 170) -> str:
+    r"""A page's meta description: its first paragraph without math (TeX means nothing in a
+    search result), cut at the last sentence, or else word, that fits in ``limit`` characters.
+
+    >>> describe('<p><em>Companion notebook:</em> <a href="x">code</a></p>'
+    ...          '<p>We take <span class="arithmatex">\\(x\\)</span>.</p>'
+    ...          '<p>Deep nets &amp; their gradients. A second sentence.</p>', limit=40)
+    'Deep nets & their gradients.'
+    >>> describe('<p>' + 'word ' * 50 + '</p>', limit=22)
+    'word word word word…'
+    """
+    parser = _Paragraphs()
+    parser.feed(html)
+    for text, has_math in parser.paragraphs:
+        if has_math or text.startswith("Companion notebook:") or len(text) < 40:
+            continue
+        if len(text) <= limit:
+            return text
+        cut = text[:limit]
+        sentence = cut.rfind(". ")
+        if sentence > limit // 2:
+            return cut[:sentence + 1]
+        return cut[:cut.rfind(" ")].rstrip(",;:") + "…"
+    return ""
 
 
 class _Images(HTMLParser):
