@@ -58,6 +58,7 @@ def test_the_workflow_deploys_the_built_site_from_main_only():
     assert [s["uses"].split("@")[0] for s in deploy["steps"]] == ["actions/deploy-pages"]
     # the tests never get write access
     assert workflow()["permissions"] == {"contents": "read"}
+    assert jobs["test"]["permissions"] == {"contents": "read", "pages": "read"}
 
 
 def test_the_workflow_builds_with_the_forks_own_addresses():
