@@ -9,6 +9,8 @@ a finite difference straddling 0 would measure the average of the two slopes.
 
 from __future__ import annotations
 
+import platform
+
 import numpy as np
 import pytest
 
@@ -35,6 +37,7 @@ from snippets.bp.layers import (
     dense_jacobian_input,
     dense_jacobian_weights,
 )
+from snippets.bp.memory import keep_freed_memory
 from snippets.bp.mlp import MLP, Layer, build_mlp, build_residual_mlp
 
 ATOL = 1e-8
@@ -314,3 +317,9 @@ def test_residual_mlp_is_x_plus_branches():
         (W_a, b_a), (W_b, b_b) = [(layer.W, layer.b) for layer in net.layers[2 * k:2 * k + 2]]
         expected = 0.5 * expected + RELU(expected @ W_a.T + b_a) @ W_b.T + b_b
     assert_close(net.forward(x).a[-1], expected, atol=1e-14, what="residual stack")
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+def test_keep_freed_memory_takes_effect_on_glibc():
+    assert keep_freed_memory() is True
+

@@ -28,13 +28,16 @@ def test_the_jacobian_is_the_sum_over_all_paths():
     for J_i in J:
         product = (np.eye(3) + J_i) @ product
     paths = np.zeros((3, 3))
+    per_length = [0] * 5
     for S in itertools.product([0, 1], repeat=4):
         term = np.eye(3)
         for J_i, on in zip(J, S, strict=True):
             term = (J_i if on else np.eye(3)) @ term
         paths += term
+        per_length[sum(S)] += 1
     assert_close(product, paths, atol=1e-12, what="path expansion")
-    assert sum(comb(4, k) for k in range(5)) == 2 ** 4
+    # the terms of each length are as many as the page counts: comb(n, k)
+    assert per_length == [comb(4, k) for k in range(5)]
 
 
 def test_path_sampling_measures_one_path():

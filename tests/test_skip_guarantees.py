@@ -15,6 +15,7 @@ from snippets.skip_guarantees import guarantees as page
 
 def test_lens_area_against_a_monte_carlo_and_the_closed_form():
     assert page.lens_area(1.0) == pytest.approx(2 * math.pi / 3 - math.sqrt(3) / 2)
+    assert round(100 * page.lens_area(1.0) / math.pi) == 39   # the page's "about 39%"
     pts = np.random.default_rng(0).uniform(-2, 2, size=(1_000_000, 2))
     for r in (0.5, 2.0):
         in_both = (np.hypot(pts[:, 0] - 1, pts[:, 1]) < r) & (np.hypot(*pts.T) < 1)

@@ -10,7 +10,12 @@ import textwrap
 import numpy as np
 
 from snippets.bp.activations import RELU, SIGMOID, sigmoid, sigmoid_prime
-from snippets.bp.gradcheck import check_network, numerical_gradient, numerical_jacobian
+from snippets.bp.gradcheck import (
+    check_network,
+    max_abs_diff,
+    numerical_gradient,
+    numerical_jacobian,
+)
 from snippets.bp.losses import (
     log_output_cross_entropy,
     log_output_cross_entropy_grad,
@@ -25,10 +30,6 @@ from snippets.figures import show, subplots
 
 rng = np.random.default_rng(0)
 M, L1, L2, L3 = 5, 4, 3, 1     # note 000: input size M, widths L1, L2, L3
-
-
-def max_diff(a, b):
-    return float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
 # --8<-- [end:setup]
 
 
@@ -80,7 +81,7 @@ for name in W:
     numeric = numerical_gradient(
         lambda V, name=name: loss_000(x, y, **{**W, name: V}), W[name])
     print(f"dL/d{name}: {analytic[name].shape}, "
-          f"max |analytic - finite diff.| = {max_diff(analytic[name], numeric):.1e}")
+          f"max |analytic - finite diff.| = {max_abs_diff(analytic[name], numeric):.1e}")
 # --8<-- [end:three_layer]
 
 
@@ -90,7 +91,7 @@ J3 = numerical_jacobian(lambda a: sigmoid(W["W3"] @ a), a2)   # ∂α3/∂α2
 J2 = numerical_jacobian(lambda a: sigmoid(W["W2"] @ a), a1)   # ∂α2/∂α1
 print(f"∂α3/∂α2: {J3.shape} = (L3, L2); ∂α2/∂α1: {J2.shape} = (L2, L1)")
 print("∂α3/∂α2 = diag(σ'(z3)) W3:",
-      f"max |diff| = {max_diff(J3, sigmoid_prime(z3)[:, None] * W['W3']):.1e}")
+      f"max |diff| = {max_abs_diff(J3, sigmoid_prime(z3)[:, None] * W['W3']):.1e}")
 # --8<-- [end:layer_jacobian]
 
 
@@ -110,7 +111,7 @@ def tensor_000(x, W1n):
 
 T = tensor_000(x, W1_note)
 print("∂α1/∂W1:", T.shape, "= [L1, M, L1]; max |analytic - finite diff.| =",
-      f"{max_diff(T, numerical_jacobian(alpha1_of, W1_note)):.1e}")
+      f"{max_abs_diff(T, numerical_jacobian(alpha1_of, W1_note)):.1e}")
 upstream = (W["W2"].T @ ((W["W3"].T @ (2 * (a3 - y) * sigmoid_prime(z3)))
                          * sigmoid_prime(z2)))             # ∂L/∂α1: [1, L1]
 contracted = np.einsum("i,ijk->jk", upstream, T)           # [1,L1]·[L1,M,L1]
@@ -161,9 +162,9 @@ def note002_gradient(width, seed):
 
 for width in (1, 8):
     correct, separated, numeric = note002_gradient(width, seed=1)
-    relative = max_diff(separated, correct) / np.max(np.abs(correct))
+    relative = max_abs_diff(separated, correct) / np.max(np.abs(correct))
     print(f"width {width}: correct vs finite diff. "
-          f"{max_diff(correct, numeric):.0e}; separated vs correct, "
+          f"{max_abs_diff(correct, numeric):.0e}; separated vs correct, "
           f"relative {relative:.1e}")
 # --8<-- [end:note002]
 
@@ -188,7 +189,7 @@ numeric = numerical_gradient(
     lambda V: note004(x4, y4, **{**p4, "W1": V})[0], p4["W1"])
 print("finite differences:", numeric.shape, "; W1:", p4["W1"].shape)
 print("[(W2ᵀ(ŷ-y)) ⊙ a1 ⊙ (1-a1)] xᵀ:", correct.shape,
-      f"max |diff| {max_diff(correct, numeric):.0e}")
+      f"max |diff| {max_abs_diff(correct, numeric):.0e}")
 print("(ŷ-y) w2 a1(1-a1) x, as products:", literal.shape)
 # --8<-- [end:note004]
 
@@ -207,8 +208,8 @@ rows = {
 print(f"{'loss':<26} {'|x5 - p - FD|':>14} {'|correct - FD|':>15}  correct")
 for name, (loss, correct) in rows.items():
     numeric = numerical_gradient(loss, x5)
-    print(f"{name:<26} {max_diff(x5 - p, numeric):14.1e} "
-          f"{max_diff(correct, numeric):15.0e}  "
+    print(f"{name:<26} {max_abs_diff(x5 - p, numeric):14.1e} "
+          f"{max_abs_diff(correct, numeric):15.0e}  "
           f"{'-p / x5' if 'as written' in name else 'softmax(x5) - p'}")
 print("x5 =", x5.round(3), "; softmax(x5) =", softmax(x5).round(3))
 # --8<-- [end:note001]

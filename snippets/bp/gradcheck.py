@@ -61,6 +61,23 @@ def numerical_gradient(f, x, h: float = DEFAULT_STEP) -> np.ndarray:
     return numerical_jacobian(f, x, h)
 
 
+def max_abs_diff(a, b) -> float:
+    """max |a - b| over all entries, for printing how far two computations agree; a and b
+    must have the same shape.
+
+    >>> max_abs_diff(np.array([1.0, 2.0]), np.array([1.5, 2.0]))
+    0.5
+    >>> max_abs_diff(np.ones(3), np.ones((3, 1)))
+    Traceback (most recent call last):
+    ...
+    ValueError: max_abs_diff of shapes (3,) and (3, 1): they must be equal
+    """
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        raise ValueError(f"max_abs_diff of shapes {a.shape} and {b.shape}: they must be equal")
+    return float(np.max(np.abs(a - b)))
+
+
 def assert_close(analytic, numeric, *, atol: float, rtol: float = 0.0, what: str = "") -> float:
     """Assert equal shapes and ``|analytic - numeric| <= atol + rtol |numeric|`` everywhere.
 
@@ -113,7 +130,7 @@ def check_network(net, x, loss, loss_grad, *, atol: float = 1e-8, rtol: float = 
     numeric = numerical_gradient(lambda x_: loss(net.forward(x_).a[-1]), x, h)
     diffs["x"] = assert_close(grads.a[0], numeric, atol=atol, rtol=rtol, what="dL/dx")
     for name in net.param_names():
-        analytic = getattr(grads, name[0])[int(name[1:])]
+        analytic = grads.param(name)
         numeric = numerical_gradient(
             lambda p, name=name: loss(net.with_param(name, p).forward(x).a[-1]),
             net.param(name), h)

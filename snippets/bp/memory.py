@@ -23,11 +23,7 @@ _TRIM = 1024 * 1024 * 1024
 
 def keep_freed_memory() -> bool:
     """Tell glibc to serve arrays up to 32 MiB from the heap and to keep up to 1 GiB of freed
-    heap; return whether it took effect (False off glibc: macOS, Windows, musl).
-
-    >>> keep_freed_memory() in (True, False)
-    True
-    """
+    heap; return whether it took effect (False off glibc: macOS, Windows, musl)."""
     name = ctypes.util.find_library("c")
     try:
         mallopt = ctypes.CDLL(name).mallopt

@@ -59,6 +59,10 @@ class Gradients:
     delta: list
     a: list
 
+    def param(self, name: str) -> np.ndarray:
+        """dL/d(name), named as :meth:`MLP.param` names parameters ("W3": dL/dW_3)."""
+        return getattr(self, name[0])[int(name[1:])]
+
 
 def _add(grads: list, i: int, value) -> None:
     # Not in place: the first contribution may be a delta that is also kept in Gradients.

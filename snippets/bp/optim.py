@@ -29,5 +29,5 @@ class SGD:
         """One update from ``grads`` (a :class:`snippets.bp.mlp.Gradients`)."""
         for name, v in self.velocity.items():
             v *= self.momentum
-            v -= self.lr * getattr(grads, name[0])[int(name[1:])]
+            v -= self.lr * grads.param(name)
             self.net.param(name)[...] += v

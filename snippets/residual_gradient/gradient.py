@@ -5,15 +5,11 @@ in order)."""
 import numpy as np
 
 from snippets.bp.activations import RELU, SIGMOID
-from snippets.bp.gradcheck import numerical_gradient, numerical_jacobian
+from snippets.bp.gradcheck import max_abs_diff, numerical_gradient, numerical_jacobian
 from snippets.bp.losses import softmax, softmax_cross_entropy
 from snippets.bp.mlp import MLP, Layer, build_residual_mlp
 
 rng = np.random.default_rng(5)
-
-
-def max_diff(a, b):
-    return float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
 # --8<-- [end:setup]
 
 
@@ -53,8 +49,8 @@ exact = through_x4 + delta5                # the shortcut's term is delta5
 note = through_x4 + 1                      # note 001: "... + 1"
 numeric = numerical_gradient(loss_from_x3, x[3])
 print("shortcut term delta5:   ", delta5.round(3))
-print(f"exact   dL/dx3 vs finite differences: {max_diff(exact, numeric):.0e}")
-print(f"note's  dL/dx3 vs finite differences: {max_diff(note, numeric):.2f}")
+print(f"exact   dL/dx3 vs finite differences: {max_abs_diff(exact, numeric):.0e}")
+print(f"note's  dL/dx3 vs finite differences: {max_abs_diff(note, numeric):.2f}")
 # --8<-- [end:note001_skip]
 
 
@@ -69,8 +65,8 @@ delta3 = exact * RELU.df(z[3])             # dL/d(F2(x2) + x1)
 exact_x2 = W[1].T @ delta3                 # uses all of dL/dx3
 note_x2 = W[1].T @ (through_x4 * RELU.df(z[3]))   # path through x4 only
 numeric = numerical_gradient(loss_from_x2, x[2])
-print(f"exact  dL/dx2 vs finite differences: {max_diff(exact_x2, numeric):.0e}")
-print(f"note's dL/dx2 vs finite differences: {max_diff(note_x2, numeric):.2f}")
+print(f"exact  dL/dx2 vs finite differences: {max_abs_diff(exact_x2, numeric):.0e}")
+print(f"note's dL/dx2 vs finite differences: {max_abs_diff(note_x2, numeric):.2f}")
 print("library backprop, dL/dx2:", np.allclose(dL[2], exact_x2))
 # --8<-- [end:note001_x2]
 
@@ -84,7 +80,7 @@ def block(x1_):
 J = numerical_jacobian(block, x[1])
 J_F = W[1] @ (RELU.df(z[2])[:, None] * W[0])   # dF(x2)/dx1, not 0
 print(f"dy/dx1 - I: max |.| = {np.abs(J - np.eye(d)).max():.2f} "
-      f"(the note says 0); dy/dx1 - (J_F + I): {max_diff(J, J_F + np.eye(d)):.0e}")
+      f"(the note says 0); dy/dx1 - (J_F + I): {max_abs_diff(J, J_F + np.eye(d)):.0e}")
 # --8<-- [end:note001_simple]
 
 
@@ -101,12 +97,12 @@ def y_hat(x_):
 
 J_H = W2 @ (SIGMOID.df(W1 @ x0 + b1)[:, None] * W1)   # dH/dx
 J = numerical_jacobian(y_hat, x0)
-print(f"dy_hat/dx vs dH/dx + I:       {max_diff(J, J_H + np.eye(d)):.0e}")
-print(f"dy_hat/dx vs dH/dx + ones:    {max_diff(J, J_H + np.ones((d, d))):.2f}")
+print(f"dy_hat/dx vs dH/dx + I:       {max_abs_diff(J, J_H + np.eye(d)):.0e}")
+print(f"dy_hat/dx vs dH/dx + ones:    {max_abs_diff(J, J_H + np.ones((d, d))):.2f}")
 error = y_hat(x0) - y0
 numeric = numerical_gradient(lambda x_: 0.5 * float(np.sum((y_hat(x_) - y0) ** 2)), x0)
 print(f"dL/dx = J_Hᵀ(ŷ-y) + (ŷ-y) vs finite differences: "
-      f"{max_diff(J_H.T @ error + error, numeric):.0e}")
+      f"{max_abs_diff(J_H.T @ error + error, numeric):.0e}")
 # --8<-- [end:note004]
 
 
@@ -129,7 +125,7 @@ for l in (0, 5, 10, 15):
 
     J_sum = numerical_jacobian(sum_of_branches, fwd_s.a[start][0])
     direct, through = dE_dxL, dE_dxL @ J_sum              # eq. 5's two terms
-    gap = max_diff(direct + through, grads_s.a[start][0])
+    gap = max_abs_diff(direct + through, grads_s.a[start][0])
     print(f"{l:7d} {np.linalg.norm(direct):9.3f} {np.linalg.norm(through):12.3f} "
           f"{gap:17.0e}")
 # --8<-- [end:eq5]
@@ -159,7 +155,7 @@ for scale in (1.0, 0.1, 0.001):
     numeric = numerical_gradient(
         lambda M, s=scale: note002(M, s * V2, V3, X2, Y2)[0], V1)
     print(f"{scale:11g} {np.linalg.norm(long):8.1e} {np.linalg.norm(short):8.1e} "
-          f"{max_diff(long + short, numeric):18.0e}")
+          f"{max_abs_diff(long + short, numeric):18.0e}")
 # --8<-- [end:note002]
 
 
@@ -179,10 +175,10 @@ def jacobians_000(n_mid, seed=9):
 for n_mid in (6, 4):
     J_mid, J_top, total = jacobians_000(n_mid)
     print(f"width of a_(N-1) = {n_mid}: d(a_N + a_(N-2))/da_(N-2) vs "
-          f"J_N J_(N-1) + I: {max_diff(total, J_top @ J_mid + np.eye(4)):.0e}; "
+          f"J_N J_(N-1) + I: {max_abs_diff(total, J_top @ J_mid + np.eye(4)):.0e}; "
           f"J_(N-1) is {J_mid.shape[0]}x{J_mid.shape[1]}")
     if J_mid.shape[0] == J_mid.shape[1]:
         note = (J_top + np.linalg.inv(J_mid)) @ J_mid   # reading da_(N-2)/da_(N-1)
         print(f"  as an inverse Jacobian, the note's formula: "
-              f"{max_diff(note, total):.0e} from the truth")
+              f"{max_abs_diff(note, total):.0e} from the truth")
 # --8<-- [end:note000]

@@ -9,7 +9,7 @@ x (q) -> z1 = W1 x + b1 (p) -> y1 = g(z1) -> z2 = W2 y1 + b2 (n) -> y2 = h(z2)
 import numpy as np
 
 from snippets.bp.activations import SIGMOID, TANH
-from snippets.bp.gradcheck import numerical_jacobian
+from snippets.bp.gradcheck import max_abs_diff, numerical_jacobian
 from snippets.bp.layers import dense_jacobian_weights
 from snippets.figures import figure, show
 
@@ -44,9 +44,9 @@ def R(x, **weights):
 
 def report(name, analytic, numeric):
     """Shapes of both, and their largest difference."""
-    diff = np.max(np.abs(analytic - numeric))
     print(f"{name:<8} analytic {analytic.shape!s:<8} "
-          f"finite differences {numeric.shape!s:<8} max |diff| {diff:.1e}")
+          f"finite differences {numeric.shape!s:<8} "
+          f"max |diff| {max_abs_diff(analytic, numeric):.1e}")
 
 
 z1, y1, z2, y2, z3, y3 = forward(x)

@@ -50,7 +50,6 @@ AXE = Package(
     re.compile(r"^package/(axe\.min\.js)$"),
 )
 PACKAGES = (KATEX, AXE)
-KATEX_VERSION = KATEX.version
 DEFAULT_DIR = Path(".vendor")
 SITE_PREFIX = "assets/vendor/katex"
 # KaTeX's @font-face rules list woff2, woff and ttf; every browser that runs KaTeX reads woff2,
@@ -59,7 +58,7 @@ _FALLBACK_FONTS = re.compile(r',url\(fonts/[\w-]+\.(?:woff|ttf)\) format\("(?:wo
 
 
 class VendorError(RuntimeError):
-    """KaTeX is missing or damaged; the message says which command installs it."""
+    """A package is missing or damaged; the message says which command installs it."""
 
 
 def install_dir(root: Path, package: Package = KATEX) -> Path:

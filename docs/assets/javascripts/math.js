@@ -21,24 +21,20 @@ document$.subscribe(({ body }) => {
       if (element.scrollWidth > element.clientWidth) element.tabIndex = 0;
     }
   });
-  // Markdown cells of the companion notebooks (rendered by nbconvert) write math as $..$.
-  for (const cell of body.querySelectorAll(".jupyter-wrapper .jp-RenderedMarkdown")) {
-    renderMathInElement(cell, {
-      delimiters: [
-        { left: "$$", right: "$$", display: true },
-        { left: "$", right: "$", display: false },
-      ],
-      throwOnError: false,
-    });
-  }
-  // Figure captions are HTML printed by snippets; their math uses \( \) delimiters.
-  for (const caption of body.querySelectorAll("figcaption")) {
-    renderMathInElement(caption, {
-      delimiters: [
-        { left: "\\(", right: "\\)", display: false },
-        { left: "\\[", right: "\\]", display: true },
-      ],
-      throwOnError: false,
-    });
-  }
+  // Math inside HTML that arithmatex never saw: notebook Markdown cells (rendered by
+  // nbconvert) write it as $..$, figure captions (printed by snippets) as \( \) and \[ \].
+  typesetWithin(body, ".jupyter-wrapper .jp-RenderedMarkdown", [
+    { left: "$$", right: "$$", display: true },
+    { left: "$", right: "$", display: false },
+  ]);
+  typesetWithin(body, "figcaption", [
+    { left: "\\(", right: "\\)", display: false },
+    { left: "\\[", right: "\\]", display: true },
+  ]);
 });
+
+function typesetWithin(body, selector, delimiters) {
+  for (const element of body.querySelectorAll(selector)) {
+    renderMathInElement(element, { delimiters, throwOnError: false });
+  }
+}
