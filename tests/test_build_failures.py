@@ -44,6 +44,22 @@ RAISES = """
     # --8<-- [start:no_alt]
     print('<img src="data:image/svg+xml;base64,PHN2Zy8+">')
     # --8<-- [end:no_alt]
+
+    # --8<-- [start:spin]
+    count = 0
+    while True:
+        count += 1
+    # --8<-- [end:spin]
+
+    # --8<-- [start:sleep]
+    import time
+    time.sleep(3600)
+    # --8<-- [end:sleep]
+
+    # --8<-- [start:flood]
+    for i in range(1_000_000):
+        print(f"line {i}")
+    # --8<-- [end:flood]
 """
 
 
@@ -103,6 +119,20 @@ CASES = {
         "# Page\n\n" + exec_fence("snips/demo.py:no_alt", output="html"),
         ["index.md", "has no alt text"],
     ),
+    "snippet never finishes": (
+        "# Page\n\n" + exec_fence("snips/demo.py:spin"),
+        ["index.md", "snips/demo.py", "section 'spin'", "did not finish within its time limit "
+         "of 2 s", "timeout in mkdocs.yml"],
+    ),
+    "snippet blocks forever": (
+        "# Page\n\n" + exec_fence("snips/demo.py:sleep"),
+        ["index.md", "snips/demo.py", "line 44", "did not finish within its time limit"],
+    ),
+    "snippet prints a million lines": (
+        "# Page\n\n" + exec_fence("snips/demo.py:flood"),
+        ["index.md", "snips/demo.py", "line 49", "printed more than 200,000 characters",
+         "max_output"],
+    ),
 }
 
 
@@ -112,10 +142,11 @@ def test_broken_site_fails_strict_build_naming_the_cause(fixture_site, case):
     fixture_site.write("snips/demo.py", RAISES)
     fixture_site.write("docs/index.md", page)
     fixture_site.write("docs/other.md", "# Other\n\n## Real heading\n")
-    result = fixture_site.build()
+    result = fixture_site.build(env={"BP_EXEC_TIMEOUT": "2"})  # a hang costs 2 s, not 60
     assert result.returncode != 0, f"{case}: the strict build passed:\n{result.stdout}"
     missing = [text for text in expected if text not in result.stdout]
     assert not missing, f"{case}: the build log lacks {missing}:\n{result.stdout}"
+    assert len(result.stdout) < 20_000, "the log repeats what the snippet printed"
 
 
 def test_a_raising_snippet_is_shown_on_the_page_when_not_strict(fixture_site):

@@ -159,7 +159,25 @@ def test_outputs_no_longer_used_are_removed_from_the_cache(site):
     for value in ("6", "7", "8"):
         edit(site, "snips/page.py", f"base = {int(value) - 1}", f"base = {value}")
         build_and_runs(site)
-    assert len(list((site.root / ".cache/exec").glob("*.out"))) == 4
+    assert len(list((site.root / ".cache/exec").glob("*.json"))) == 4
+
+
+@pytest.mark.parametrize("damage", ["edited", "truncated", "emptied"])
+def test_a_damaged_cache_entry_is_detected_and_its_block_runs_again(site, damage):
+    build_and_runs(site)
+    entries = [p for p in (site.root / ".cache/exec").glob("*.json") if "a=35" in p.read_text()]
+    assert len(entries) == 1
+    text = entries[0].read_text()
+    entries[0].write_text({"edited": text.replace("a=35", "a=99"),  # digest left as it was
+                           "truncated": text[: len(text) // 2], "emptied": ""}[damage])
+    site.runs_log.write_text("")
+    result = site.build(env={"RUNS_LOG": str(site.runs_log)})
+    assert result.returncode == 0, result.stdout
+    assert "was damaged or edited on disk" in result.stdout and "running the block again" \
+        in result.stdout
+    assert "a=35" in site.html() and "a=99" not in site.html()
+    assert site.runs_log.read_text().split() == ["setup", "a"]  # replayed setup, then a
+    assert build_and_runs(site) == []                            # and the entry is whole again
 
 
 def test_a_long_lived_process_sees_edited_modules(site, monkeypatch):
@@ -208,7 +226,8 @@ def test_serve_updates_on_save_shows_errors_and_recovers(site):
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
-        cwd=site.root, env={**os.environ, **QUIET, "RUNS_LOG": str(site.runs_log)},
+        cwd=site.root, env={**os.environ, **QUIET, "RUNS_LOG": str(site.runs_log),
+                            "BP_EXEC_TIMEOUT": "2"},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     url = f"http://127.0.0.1:{port}/"
@@ -220,8 +239,13 @@ def test_serve_updates_on_save_shows_errors_and_recovers(site):
         _wait_for(url, "ZeroDivisionError")  # shown on the page; the server keeps serving
         edit(site, "snips/page.py", "b_value = 1 / 0", 'print(f"b={a_value * 4}")')
         _wait_for(url, "b=260")
+        edit(site, "snips/page.py", 'print(f"b={a_value * 4}")', "while True:\n    pass")
+        _wait_for(url, "did not finish within its time limit of 2 s")  # a hang: reported
+        edit(site, "snips/page.py", "while True:\n    pass", 'print(f"b={a_value * 5}")')
+        _wait_for(url, "b=325")
         assert server.poll() is None, "the server stopped"
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=30)
-    assert "ZeroDivisionError" in output  # and the error was in the terminal too
+    assert "ZeroDivisionError" in output  # and the errors were in the terminal too
+    assert "did not finish within its time limit" in output

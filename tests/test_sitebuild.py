@@ -149,6 +149,44 @@ class TestExecutor:
         assert np.get_printoptions()["precision"] == 8
         assert executor.run("import numpy as np\nprint(np.array([1/3]))") == "[0.33333333]\n"
 
+    def test_a_time_limit_stops_a_block_in_any_thread(self, tmp_path):
+        """The build runs in the main thread (a timer signal) or, in some servers, in
+        another (an asynchronous exception); both stop a block that never ends."""
+        import threading
+
+        def run(outcome):
+            executor = Executor(tmp_path, None, timeout=0.5)
+            try:
+                executor.run("n = 0\nwhile True:\n    n += 1")
+            except BlockError as error:
+                outcome.append(str(error))
+
+        for in_thread in (False, True):
+            outcome: list[str] = []
+            if in_thread:
+                worker = threading.Thread(target=run, args=(outcome,))
+                worker.start()
+                worker.join(timeout=30)
+            else:
+                run(outcome)
+            assert len(outcome) == 1 and "did not finish within its time limit of 0.5 s" \
+                in outcome[0]
+        assert Executor(tmp_path, None, timeout=0.5).run("print(1)") == "1\n"  # no stray alarm
+
+    def test_printing_past_the_limit_stops_the_block(self, tmp_path):
+        executor = Executor(tmp_path, None, max_output=1000)
+        with pytest.raises(BlockError, match=r"printed more than 1,000 characters"):
+            executor.run("while True:\n    print('spam')")
+        assert executor.run("print('x' * 999)") == "x" * 999 + "\n"
+
+    def test_displays_are_recorded_beside_printed_text(self, tmp_path):
+        executor = Executor(tmp_path, None, render=lambda bundle: f"<{bundle['text/plain']}>")
+        code = "import sys\nprint('a')\nsys.stdout.display({'text/plain': 'fig'})\nprint('b')"
+        assert executor.run(code) == "a\n<fig>b\n"
+        assert executor.result(code).events == [["stream", "a\n"],
+                                                 ["display", {"text/plain": "fig"}],
+                                                 ["stream", "b\n"]]
+
     def test_execution_off_runs_nothing(self, tmp_path):
         assert Executor(tmp_path, None, execute=False).run("raise SystemExit") == ""
 

@@ -1,7 +1,14 @@
-"""Run the site's code blocks at build time, with a content-hash cache in front.
+"""Run the site's code blocks at build time, once, with a content-hash cache in front.
 
 markdown-exec decides *what* to show (source, text output, HTML); this module decides *whether*
-a block must run again. A block's cache key covers everything its output can depend on:
+a block must run again, and runs it. The plugin runs every page's blocks before any page is
+rendered (:meth:`Executor.execute_page`), so that one execution feeds both the page and its
+companion notebook; rendering then only looks the results up (:meth:`Executor.run`).
+
+A block's result is a list of output *events*, as Jupyter records them: printed text
+(``["stream", text]``) and rich displays (``["display", {mime type: data}]``, what
+:func:`snippets.figures.show` emits for a figure). A block's cache key covers everything its
+output can depend on:
 
 * its own code and the code of the blocks before it in the same session on the page;
 * the source of every project module those blocks import, followed transitively
@@ -10,36 +17,56 @@ a block must run again. A block's cache key covers everything its output can dep
 * the versions of Python, NumPy and Matplotlib.
 
 Change any of these and the block runs again; change nothing and its stored output is reused.
-A cached block in a session is not executed, so when a later block of that session must run,
-the earlier ones are first replayed silently to rebuild the namespace it expects.
+A stored entry carries a digest of its key and events: an entry that was corrupted or edited on
+disk is detected, reported, and the block runs again. A cached block in a session is not
+executed, so when a later block of that session must run, the earlier ones are first replayed
+silently to rebuild the namespace it expects.
+
+Two limits keep a bad snippet from hanging a build or bloating a page: a block that runs longer
+than ``timeout`` seconds, or prints more than ``max_output`` characters, fails with a message
+naming the page, the snippet file and the line it had reached.
 """
 
 from __future__ import annotations
 
 import ast
 import contextlib
+import ctypes
 import functools
 import hashlib
 import io
 import json
+import logging
 import platform
 import re
+import signal
 import sys
+import threading
 import time
 import traceback
 import types
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
 from snippets.sitebuild.fences import ExecFence
 
-CACHE_FORMAT = 1  # bump when the meaning of a stored entry changes
+CACHE_FORMAT = 2  # bump when the meaning of a stored entry changes
+log = logging.getLogger("mkdocs.plugins.backprop")
 
 
 class BlockError(Exception):
-    """A block raised; ``str()`` is Markdown naming page, snippet file and line."""
+    """A block failed; ``str()`` is Markdown naming page, snippet file and line."""
+
+
+class BlockTimeout(BaseException):
+    """Raised inside a block that ran past its time limit."""  # snippet must not swallow it)
+
+
+class OutputLimit(Exception):  # noqa: N818
+    """Raised inside a block that printed more than its limit."""
 
 
 def module_files(code: str, root: Path, *, importer: Path | None = None) -> set[Path]:
@@ -143,6 +170,101 @@ def _isolated_state():
         yield
 
 
+class Capture(io.TextIOBase):
+    """The stdout of a running block: what it prints, and what it displays, as events.
+
+    ``display(bundle)`` is the one extension over a text stream: code that can show rich
+    output (a figure) looks for it on ``sys.stdout`` (see :func:`snippets.figures.show`).
+    Printing past ``limit`` characters raises :class:`OutputLimit` at the ``print``.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.events: list[list] = []
+        self.limit = limit
+        self.printed = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.printed += len(text)
+        if self.printed > self.limit:
+            raise OutputLimit(f"the block printed more than {self.limit:,} characters, the "
+                              "limit for one block (max_output in mkdocs.yml): a page should "
+                              "show a summary, not raw data")
+        if self.events and self.events[-1][0] == "stream":
+            self.events[-1][1] += text  # one stream per run of prints, as Jupyter shows them
+        elif text:
+            self.events.append(["stream", text])
+        return len(text)
+
+    def display(self, bundle: dict) -> None:
+        self.events.append(["display", bundle])
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None):
+    """Raise :class:`BlockTimeout` in this thread once ``seconds`` have passed.
+
+    In the main thread a timer signal interrupts even a blocking call (``time.sleep``); in
+    another thread (where signals cannot be received) the exception is set asynchronously and
+    fires at the next Python instruction.
+    """
+    if not seconds:
+        yield
+        return
+    if threading.current_thread() is threading.main_thread():
+        def alarm(signum, frame):
+            raise BlockTimeout
+
+        previous = signal.signal(signal.SIGALRM, alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        return
+    thread_id = threading.get_ident()
+    lock, state = threading.Lock(), {"running": True}
+
+    def fire() -> None:
+        with lock:
+            if state["running"]:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id),
+                                                           ctypes.py_object(BlockTimeout))
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["running"] = False
+        timer.cancel()
+
+
+@dataclass
+class Result:
+    """What one block produced: output events, or the error it failed with (Markdown)."""
+
+    events: list = field(default_factory=list)
+    error: str | None = None
+
+    def text(self, render: Callable[[dict], str]) -> str:
+        """The page's output: printed text, and each display rendered by ``render``."""
+        if self.error is not None:
+            raise BlockError(self.error)
+        return "".join(data if kind == "stream" else render(data) for kind, data in self.events)
+
+
+def plain_render(bundle: dict) -> str:
+    """A display as a page shows it when no renderer knows its type: its HTML, or its text."""
+    return bundle.get("text/html") or bundle.get("text/plain", "")
+
+
 @dataclass
 class _Session:
     name: str  # deterministic: it can show up in printed reprs of classes defined in a block
@@ -157,6 +279,7 @@ class Stats:
     executed: int = 0
     cached: int = 0
     replayed: int = 0
+    corrupted: int = 0
     seconds: dict[str, float] = field(default_factory=dict)  # execution time per page
 
 
@@ -165,44 +288,70 @@ class Executor:
 
     ``root`` is the project root: snippet paths in messages are shown relative to it and only
     modules under it enter the cache key. ``cache_dir=None`` turns caching off;
-    ``execute=False`` renders no output at all (the benchmark's baseline).
+    ``execute=False`` renders no output at all (the benchmark's baseline). ``timeout``
+    (seconds, None for none) and ``max_output`` (characters printed) limit each block;
+    ``render`` turns a display event into page HTML.
     """
 
-    def __init__(self, root: Path, cache_dir: Path | None, *, execute: bool = True) -> None:
+    def __init__(self, root: Path, cache_dir: Path | None, *, execute: bool = True,
+                 timeout: float | None = 60.0, max_output: int = 200_000,
+                 render: Callable[[dict], str] = plain_render) -> None:
         self.root = root
         self.cache_dir = cache_dir
         self.execute = execute
+        self.timeout = timeout
+        self.max_output = max_output
+        self.render = render
         self.versions = _versions()
         self.stats = Stats()
         self.used_keys: set[str] = set()
+        self.prepared: dict[str, list[tuple[ExecFence, Result]]] = {}
         # Files do not change during one build (a new Executor serves each build).
         self._closures: dict[Path, frozenset[Path]] = {}
         self._digests: dict[Path, str] = {}
         self.start_page("", [])
 
+    def execute_page(self, page: str, fences: list[ExecFence]) -> list[Result]:
+        """Run (or load) every block of ``page`` in page order, before the page is rendered;
+        :meth:`run` then returns these results instead of running anything."""
+        self.start_page(page, fences)
+        results = [self.result(fence.section.code, fence.session) for fence in fences]
+        self.prepared[page] = list(zip(fences, results, strict=True))
+        return results
+
     def start_page(self, page: str, fences: list[ExecFence]) -> None:
         """Forget the previous page's sessions; ``fences`` are this page's, in page order."""
         self.page = page
         self.pending = list(fences)
+        self.ready = list(self.prepared.get(page, []))
         self.block_count = 0
         self.sessions: dict[str, _Session] = {}
 
     def run(self, code: str, session: str = "") -> str:
-        """Return what ``code`` prints, from the cache when nothing it depends on changed."""
+        """What the page shows for ``code``; raises :class:`BlockError` if the block failed."""
+        for i, (fence, result) in enumerate(self.ready):
+            if fence.session == session and _same_code(fence.section.code, code):
+                self.block_count += 1
+                del self.ready[i]
+                return result.text(self.render)
+        return self.result(code, session).text(self.render)
+
+    def result(self, code: str, session: str = "") -> Result:
+        """Run ``code`` as the next block of the page, or load its stored result."""
         self.block_count += 1
         fence = self._claim(code)
         if not self.execute:
-            return ""
+            return Result()
         # Blocks without a session share nothing; a session lives for one page.
         label = re.sub(r"\W", "_", f"{self.page}_{session or self.block_count}")
         state = self.sessions.setdefault(session, _Session(label)) if session else _Session(label)
         key = self._key(code, fence, state)
         state.blocks.append(fence)
         state.codes.append(code)
-        output = self._load(key)
-        if output is not None:
+        events = self._load(key, fence)
+        if events is not None:
             self.stats.cached += 1
-            return output
+            return Result(events)
         # This block must run: first rebuild the namespace its session expects.
         while state.executed < len(state.blocks) - 1:
             replayed = state.blocks[state.executed]
@@ -211,17 +360,20 @@ class Executor:
             try:
                 self._exec(state.codes[state.executed - 1], replayed, state)
             except BlockError as error:
-                raise BlockError(f"while replaying an earlier block of session "
-                                 f"'{session}' for block {self.block_count}:\n{error}") from None
+                return Result(error=f"while replaying an earlier block of session "
+                                    f"'{session}' for block {self.block_count}:\n{error}")
         state.executed += 1  # a failed block counts as run, as in a notebook session
-        output = self._exec(code, fence, state)
+        try:
+            events = self._exec(code, fence, state)
+        except BlockError as error:
+            return Result(error=str(error))
         self.stats.executed += 1
-        self._store(key, output)
-        return output
+        self._store(key, events)
+        return Result(events)
 
     def _claim(self, code: str) -> ExecFence | None:
         for i, fence in enumerate(self.pending):
-            if fence.section.code.strip("\n") == code.strip("\n"):
+            if _same_code(fence.section.code, code):
                 return self.pending.pop(i)
         return None
 
@@ -255,31 +407,46 @@ class Executor:
             self._digests[file] = _file_digest(file)
         return self._digests[file]
 
-    def _load(self, key: str) -> str | None:
+    def _load(self, key: str, fence: ExecFence | None) -> list | None:
         if self.cache_dir is None:
             return None
         self.used_keys.add(key)
-        path = self.cache_dir / f"{key}.out"
-        return path.read_text(encoding="utf-8") if path.is_file() else None
+        path = self.cache_dir / f"{key}.json"
+        if not path.is_file():
+            return None
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            intact = entry["digest"] == _entry_digest(key, entry["events"])
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            intact = False
+        if not intact:
+            self.stats.corrupted += 1
+            log.info(f"{self.page}: the stored output of block {self.block_count} "
+                     f"({self._where(fence)}) was damaged or edited on disk "
+                     f"({path.name}); running the block again")
+            return None
+        return entry["events"]
 
-    def _store(self, key: str, output: str) -> None:
+    def _store(self, key: str, events: list) -> None:
         if self.cache_dir is None:
             return
         self.cache_dir.mkdir(parents=True, exist_ok=True)
+        entry = {"digest": _entry_digest(key, events), "events": events}
         tmp = self.cache_dir / f"{key}.tmp"
-        tmp.write_text(output, encoding="utf-8")
-        tmp.replace(self.cache_dir / f"{key}.out")
+        tmp.write_text(json.dumps(entry), encoding="utf-8")
+        tmp.replace(self.cache_dir / f"{key}.json")
 
     def prune(self) -> int:
         """Delete stored outputs that this build did not use; return how many."""
         if self.cache_dir is None or not self.cache_dir.is_dir():
             return 0
-        stale = [p for p in self.cache_dir.glob("*.out") if p.stem not in self.used_keys]
+        stale = [p for p in self.cache_dir.iterdir()
+                 if p.suffix in {".json", ".out", ".tmp"} and p.stem not in self.used_keys]
         for path in stale:
             path.unlink()
         return len(stale)
 
-    def _exec(self, code: str, fence: ExecFence | None, state: _Session) -> str:
+    def _exec(self, code: str, fence: ExecFence | None, state: _Session) -> list:
         if fence is not None:
             # Pad with blank lines so that line numbers in tracebacks (and in warnings) are
             # the snippet file's own; the filename is the real file, so its source shows too.
@@ -295,34 +462,43 @@ class Executor:
             module = types.ModuleType(name)
             sys.modules[name] = module
             namespace = state.namespace = module.__dict__
-        buffer = io.StringIO()
+        capture = Capture(self.max_output)
         start = time.perf_counter()
         try:
             compiled = compile(source, filename, "exec")
-            with contextlib.redirect_stdout(buffer), _isolated_state(), warnings.catch_warnings():
+            with contextlib.redirect_stdout(capture), _isolated_state(), \
+                    warnings.catch_warnings(), _time_limit(self.timeout):
                 # A numerical warning in a worked example is a bug in the example: fail loudly.
                 warnings.simplefilter("error")
                 for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning):
                     warnings.simplefilter("default", category)
                 exec(compiled, namespace)
+        except BlockTimeout as error:
+            raise BlockError(self._report(error, fence, f"did not finish within its time limit "
+                                          f"of {self.timeout:g} s (timeout in mkdocs.yml, or "
+                                          "BP_EXEC_TIMEOUT); it was stopped")) from None
         except Exception as error:
             raise BlockError(self._report(error, fence)) from error
         finally:
             seconds = self.stats.seconds
             seconds[self.page] = seconds.get(self.page, 0.0) + time.perf_counter() - start
-        return buffer.getvalue()
+        return capture.events
 
-    def _report(self, error: Exception, fence: ExecFence | None) -> str:
+    def _report(self, error: BaseException, fence: ExecFence | None,
+                what: str | None = None) -> str:
         frames = traceback.extract_tb(error.__traceback__)[1:]  # drop this module's exec frame
+        frames = [f for f in frames if f.filename != __file__]  # and the time limit's
         trace = "".join(traceback.format_list(frames))
-        trace += "".join(traceback.format_exception_only(type(error), error))
+        if what is None:
+            trace += "".join(traceback.format_exception_only(type(error), error))
+            what = f"raised {type(error).__name__}"
         trace = trace.replace(str(self.root) + "/", "")
         line = next(
             (f.lineno for f in reversed(frames) if fence and f.filename == str(fence.section.path)),
             error.lineno if isinstance(error, SyntaxError) else None,
         )
         where = self._where(fence, line)
-        head = f"{self.page}: block {self.block_count} ({where}) raised {type(error).__name__}"
+        head = f"{self.page}: block {self.block_count} ({where}) {what}"
         return f"```text\n{head}\n\n{trace.rstrip()}\n```\n"
 
     def _where(self, fence: ExecFence | None, line: int | None = None) -> str:
@@ -337,3 +513,12 @@ class Executor:
             return path.relative_to(self.root).as_posix()
         except ValueError:
             return path.as_posix()
+
+
+def _same_code(a: str, b: str) -> bool:
+    return a.strip("\n") == b.strip("\n")
+
+
+def _entry_digest(key: str, events: list) -> str:
+    blob = json.dumps([key, events], sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()

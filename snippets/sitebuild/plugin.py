@@ -3,8 +3,10 @@
 What it adds to MkDocs + markdown-exec, and why:
 
 * markdown-exec runs every ```` ```python exec="on" ```` fence on every build and has no cache.
-  This plugin swaps in a runner (:mod:`snippets.sitebuild.execution`) that reuses a block's
-  stored output while its code and the project modules it imports are unchanged.
+  This plugin runs every page's blocks once, before any page is rendered
+  (:mod:`snippets.sitebuild.execution`), reusing a block's stored output while its code and the
+  project modules it imports are unchanged, and swaps in a runner that hands markdown-exec
+  those results. The same results become the companion notebooks' outputs.
 * ``mkdocs serve`` keeps one Python process alive, so an edited module would stay stale in
   ``sys.modules``; the project's modules are dropped before every build.
 * Each executed fence must include one snippet section (:mod:`snippets.sitebuild.fences`), so
@@ -16,8 +18,10 @@ What it adds to MkDocs + markdown-exec, and why:
   link handling; they are rewritten to the target's URL and checked, anchors included.
 * Every page gets a meta description: its front matter's, or its first paragraph of plain
   text (:func:`describe`); notebook pages say whose code they hold.
-* Every chapter gets a companion notebook (:mod:`snippets.sitebuild.notebooks`), which
-  mkdocs-jupyter executes and renders; the chapter links to it. On notebook pages the empty
+* Every chapter gets a companion notebook (:mod:`snippets.sitebuild.notebooks`), made from
+  the page's own outputs, which mkdocs-jupyter renders (it executes nothing); the chapter links
+  to it. The notebook a reader downloads installs the site's small library from the site
+  (:mod:`snippets.sitebuild.library`), so it runs anywhere. On notebook pages the empty
   MathJax tag of nbconvert is removed (KaTeX renders their math), their 600 KB of inlined
   CSS becomes one shared stylesheet with the rules no page can match left out
   (:mod:`snippets.sitebuild.css`), and they stay out of the search index.
@@ -26,6 +30,7 @@ What it adds to MkDocs + markdown-exec, and why:
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
 import os
@@ -39,6 +44,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import markdown_exec
+import nbformat
+import threadpoolctl
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
@@ -48,9 +55,10 @@ from mkdocs.structure.files import File, Files
 from snippets.bp.memory import keep_freed_memory
 from snippets.sitebuild import vendor
 from snippets.sitebuild.css import classes_in, purge
-from snippets.sitebuild.execution import BlockError, Executor
+from snippets.sitebuild.execution import BlockError, Executor, module_files, plain_render
 from snippets.sitebuild.fences import FenceError, scan_page
-from snippets.sitebuild.notebooks import chapter_notebook, write_if_changed
+from snippets.sitebuild.library import build_wheel, wheel_name
+from snippets.sitebuild.notebooks import chapter_notebook, install_cell, write_if_changed
 
 log = logging.getLogger("mkdocs.plugins.backprop")
 PLUGIN_DIR = Path(__file__).resolve().parent
@@ -65,8 +73,12 @@ class BackpropSiteConfig(Config):
     """Where outputs are stored, relative to mkdocs.yml."""
     vendor_dir = opt.Optional(opt.Type(str))
     """Where ``python -m snippets.sitebuild.vendor`` put KaTeX; unset for a site without math."""
+    timeout = opt.Type((int, float), default=60)
+    """Seconds one block may run before it is stopped and the build fails (0: no limit)."""
+    max_output = opt.Type(int, default=200_000)
+    """Characters one block may print before it is stopped and the build fails."""
     notebooks = opt.Type(bool, default=False)
-    """Generate a companion notebook per chapter (executed and shown by mkdocs-jupyter)."""
+    """Generate a companion notebook per chapter (shown by mkdocs-jupyter, downloadable)."""
     no_notebook = opt.ListOfItems(opt.Type(str), default=[])
     """Pages with executed code that are not chapters (the errata), so get no notebook."""
     descriptions = opt.Type(bool, default=False)
@@ -82,19 +94,22 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
         # Figures are rendered to SVG strings; never open a GUI window from a build.
         os.environ.setdefault("MPLBACKEND", "agg")
         keep_freed_memory()  # chapters sweep deep networks: half their time was page faults
+        # One BLAS thread. The chapters multiply small matrices, where a second thread only
+        # spins: a cold build took 31.8 s with two threads and 29.1 s with one, using 46.5 s
+        # and 31.0 s of CPU, and beside other busy processes the spinning thread fights them.
+        self.blas_limit = threadpoolctl.threadpool_limits(limits=1, user_api="blas")
         _set_source_date_epoch(self.root)
         # `--8<--` paths are relative to the project, whatever the working directory.
         snippets_cfg = config.mdx_configs.setdefault("pymdownx.snippets", {})
         snippets_cfg["base_path"] = [str(self.root)]
         snippets_cfg["check_paths"] = True
 
-        cache_dir = self.root / self.config.cache_dir if self.config.cache else None
-        self.executor = Executor(self.root, cache_dir, execute=self.config.execute)
+        self.cache_dir = self.root / self.config.cache_dir if self.config.cache else None
+        self.timeout = float(os.environ.get("BP_EXEC_TIMEOUT") or self.config.timeout) or None
         formatter = self._format_python
         markdown_exec.formatters["python"] = markdown_exec.formatters["py"] = formatter
 
         if self.config.notebooks:
-            _install_build_kernel(self.root)
             # Two INFO lines per notebook on every build ("Cache hit", "Copied"): keep the
             # build log to what needs reading.
             logging.getLogger("mkdocs.plugins.mkdocs_jupyter").setLevel(logging.WARNING)
@@ -109,6 +124,11 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
 
     def on_pre_build(self, *, config: Any) -> None:
         _forget_project_modules(self.root)
+        # The figure helper renders what blocks display; imported afresh, like the blocks'.
+        self.figures = importlib.import_module("snippets.figures")
+        self.executor = Executor(self.root, self.cache_dir, execute=self.config.execute,
+                                 timeout=self.timeout, max_output=self.config.max_output,
+                                 render=self._render_display)
         self.printed_anchors: list[tuple[str, File, str]] = []
         self.notebook_css: dict[str, str] = {}
         self.notebook_classes: set[str] = set()
@@ -116,10 +136,23 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
     def on_files(self, files: Files, *, config: Any) -> Files:
         for uri, path in self.vendor_files.items():
             files.append(File.generated(config, uri, abs_src_path=str(path)))
+        # Every block of every page runs here, once, before any page is rendered: the pages
+        # and the notebooks are both made from these results.
+        self.fences: dict[str, list] = {}
+        for file in list(files.documentation_pages()):
+            try:
+                fences = scan_page(file.content_string, file.src_uri, self.root)
+            except FenceError:
+                continue  # the page itself reports the error when it is rendered
+            if fences:
+                self.fences[file.src_uri] = fences
+                self.executor.execute_page(file.src_uri, fences)
         self.notebook_of: dict[str, str] = {}  # chapter src_uri -> notebook src_uri
+        self.download_of: dict[str, str] = {}   # notebook page src_uri -> download uri
         if self.config.notebooks:
+            self._add_library(files, config)
             for file in list(files.documentation_pages()):
-                if file.src_uri not in self.config.no_notebook:
+                if file.src_uri in self.fences and file.src_uri not in self.config.no_notebook:
                     self._add_notebook(file, files, config)
             made = {self.root / ".cache" / uri for uri in self.notebook_of.values()}
             for stale in (self.root / ".cache" / "notebooks").glob("*.ipynb"):
@@ -127,29 +160,62 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
                     stale.unlink()
         return files
 
+    def _add_library(self, files: Files, config: Any) -> None:
+        """The project modules the chapters import, as a wheel the notebooks install."""
+        modules: set[Path] = set()
+        for page, fences in self.fences.items():
+            for fence in fences if page not in self.config.no_notebook else []:
+                modules |= module_files(fence.section.code, self.root,
+                                        importer=fence.section.path)
+        uri = f"assets/python/{wheel_name(self.root)}"
+        files.append(File.generated(config, uri, content=build_wheel(self.root, modules)))
+        self.wheel_url = config.site_url.rstrip("/") + "/" + uri if config.site_url else uri
+
     def _add_notebook(self, file: File, files: Files, config: Any) -> None:
         markdown = file.content_string
-        try:
-            fences = scan_page(markdown, file.src_uri, self.root)
-        except FenceError:
-            return  # the page itself reports the error when it is rendered
-        if not fences:
-            return
-        uri = f"notebooks/{PurePosixPath(file.src_uri).stem}.ipynb"
-        path = self.root / ".cache" / uri
-        write_if_changed(chapter_notebook(markdown, file.src_uri, fences, self.root), path)
+        fences = self.fences[file.src_uri]
+        results = [result for _, result in self.executor.prepared[file.src_uri]]
+        stem = PurePosixPath(file.src_uri).stem
+        uri = f"notebooks/{stem}.ipynb"
+        # What the notebook page shows: the page's own figures.
+        shown = chapter_notebook(markdown, file.src_uri, fences, results,
+                                 display=self._notebook_page_display)
+        write_if_changed(shown, self.root / ".cache" / uri)
         # A plain File rooted in .cache, not File.generated: mkdocs-jupyter wraps files in a
         # class that forwards attributes, and loses a generated file's stored source path.
         files.append(File(uri, src_dir=str(self.root / ".cache"), dest_dir=config.site_dir,
                           use_directory_urls=config.use_directory_urls))
         self.notebook_of[file.src_uri] = uri
+        # What a reader downloads: figures as Jupyter shows them, and a first cell that
+        # installs the library from the site.
+        download = chapter_notebook(markdown, file.src_uri, fences, results,
+                                    display=self._download_display,
+                                    install=install_cell(self.wheel_url))
+        download_uri = f"notebooks/{stem}/{stem}.ipynb"
+        files.append(File.generated(config, download_uri, content=nbformat.writes(download)))
+        self.download_of[uri] = download_uri
+
+    def _render_display(self, bundle: dict) -> str:
+        """A display event as page HTML."""
+        record = bundle.get(self.figures.FIGURE_MIME)
+        return self.figures.site_html(record) if record else plain_render(bundle)
+
+    def _notebook_page_display(self, bundle: dict) -> dict:
+        record = bundle.get(self.figures.FIGURE_MIME)
+        if record is None:
+            return bundle
+        return {"text/html": self._render_display(bundle), "text/plain": record["alt"]}
+
+    def _download_display(self, bundle: dict) -> dict:
+        record = bundle.get(self.figures.FIGURE_MIME)
+        return self.figures.notebook_bundle(record) if record else bundle
 
     def on_page_markdown(self, markdown: str, *, page: Any, config: Any, files: Files) -> str:
         try:
             fences = scan_page(markdown, page.file.src_uri, self.root)
         except FenceError as error:
             raise PluginError(str(error)) from None
-        self.executor.start_page(page.file.src_uri, fences)
+        self.executor.start_page(page.file.src_uri, fences)  # results: see on_files
         notebook = self.notebook_of.get(page.file.src_uri)
         if notebook:
             target = posixpath.relpath(notebook, posixpath.dirname(page.file.src_uri) or ".")
@@ -189,10 +255,11 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
         self.notebook_css[name] = css
         base = page.url if page.url.endswith("/") else posixpath.dirname(page.url)
         href = posixpath.relpath(name, base or ".")
-        # mkdocs-jupyter copies the notebook next to the page; Material shows no button for it.
-        notebook = PurePosixPath(page.file.src_uri).name
+        # The notebook a reader downloads (see _add_notebook), beside the page.
+        target = self.download_of[page.file.src_uri]
+        notebook = posixpath.relpath(target, base or ".")
         download = (f'<p><a class="md-button" href="{notebook}" download>Download the notebook '
-                    f"({notebook})</a></p>")
+                    f"({PurePosixPath(target).name})</a></p>")
         return f'<link rel="stylesheet" href="{href}">\n{download}\n' + _STYLE.sub("", html)
 
     def on_env(self, env: Any, *, config: Any, files: Files) -> Any:
@@ -230,7 +297,7 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
     def _run(self, code: str, returncode: int | None = None, session: str | None = None,
              id: str | None = None, **extra: Any) -> str:
         try:
-            return self.executor.run(code, session or "")
+            return self.executor.run(code, session or "")  # the result on_files computed
         except BlockError as error:
             # markdown-exec logs a WARNING (fatal under --strict) and shows this on the page,
             # so `mkdocs serve` keeps serving and the page recovers once the snippet is fixed.
@@ -241,36 +308,6 @@ _MATHJAX = re.compile(r'<!-- Load mathjax -->\s*<script src=""> </script>\s*'
                       r'<!-- MathJax configuration -->\s*<script type="text/x-mathjax-config">'
                       r'.*?</script>', re.S)
 _STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S)
-BUILD_KERNEL = "backprop-build"
-
-
-def _install_build_kernel(root: Path) -> None:
-    """A Jupyter kernel for executing the notebooks during the build: this Python, with the
-    project root on its path (nbconvert runs it in the notebook's folder), quiet (ipykernel
-    warns on every start that TCP is unencrypted), and keeping freed memory, as the build
-    process does. It lives in .cache/jupyter, found through JUPYTER_PATH; the notebooks
-    readers download name the ordinary python3 kernel."""
-    folder = root / ".cache" / "jupyter"
-    spec = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                 "--IPKernelApp.log_level=ERROR",
-                 "--IPKernelApp.exec_lines=from snippets.bp.memory import keep_freed_memory; "
-                 "keep_freed_memory()"],
-        "display_name": "Python 3 (site build)",
-        "language": "python",
-        "env": {"PYTHONPATH": os.pathsep.join(
-            p for p in (str(root), os.environ.get("PYTHONPATH", "")) if p)},
-    }
-    path = folder / "kernels" / BUILD_KERNEL / "kernel.json"
-    text = json.dumps(spec, indent=1)
-    if not path.is_file() or path.read_text() != text:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    paths = os.environ.get("JUPYTER_PATH", "")
-    if str(folder) not in paths.split(os.pathsep):
-        os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(folder), paths) if p)
-
-
 def _set_source_date_epoch(root: Path) -> None:
     """Date the build by the last commit, so that one commit always gives one site
     (MkDocs writes the date into sitemap.xml)."""
