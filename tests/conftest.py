@@ -75,19 +75,50 @@ class FixtureSite:
 NETGUARD = Path(__file__).resolve().parent / "netguard"
 
 
-def build_site(dest: Path, **env: str) -> subprocess.CompletedProcess:
-    """A strict build of the real site into ``dest``, with the network closed: the netguard
-    refuses (and logs) any connection off the machine, in the build and in its kernels."""
+def _offline(dest: Path, env: dict[str, str]) -> tuple[Path, dict[str, str]]:
     network_log = dest.with_name(dest.name + ".network.log")
     network_log.unlink(missing_ok=True)
     pythonpath = os.pathsep.join(p for p in (str(NETGUARD), os.environ.get("PYTHONPATH")) if p)
-    result = run_mkdocs("build", "--strict", "--site-dir", str(dest), cwd=ROOT,
-                        env={"PYTHONPATH": pythonpath, "BP_NETWORK_LOG": str(network_log),
-                             **env})
-    assert result.returncode == 0, result.stdout
+    return network_log, {"PYTHONPATH": pythonpath, "BP_NETWORK_LOG": str(network_log), **env}
+
+
+def _check_offline(network_log: Path) -> None:
     tried = network_log.read_text() if network_log.exists() else ""
     assert tried == "", f"the build tried to reach the network:\n{tried}"
+
+
+def build_site(dest: Path, **env: str) -> subprocess.CompletedProcess:
+    """A strict build of the real site into ``dest``, with the network closed: the netguard
+    refuses (and logs) any connection off the machine."""
+    network_log, env = _offline(dest, env)
+    result = run_mkdocs("build", "--strict", "--site-dir", str(dest), cwd=ROOT, env=env)
+    assert result.returncode == 0, result.stdout
+    _check_offline(network_log)
     return result
+
+
+def build_sites_at_once(dests: list[Path], envs: list[dict[str, str]],
+                        timeout: float) -> list[str]:
+    """Strict offline builds of the real site, all started together; their logs."""
+    started = []
+    for dest, env in zip(dests, envs, strict=True):
+        network_log, env = _offline(dest, env)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(dest)],
+            cwd=ROOT, env={**os.environ, **QUIET, **env},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        started.append((process, network_log))
+    logs = []
+    try:
+        for process, network_log in started:
+            output, _ = process.communicate(timeout=timeout)
+            assert process.returncode == 0, output
+            _check_offline(network_log)
+            logs.append(output)
+    finally:
+        for process, _ in started:
+            process.kill()
+    return logs
 
 
 @pytest.fixture(scope="session")

@@ -224,7 +224,7 @@ def test_mlp_gradient_shapes_and_deltas():
     for l, layer in enumerate(net.layers, start=1):
         assert grads.W[l].shape == layer.W.shape and grads.b[l].shape == layer.b.shape
         assert grads.delta[l].shape == fwd.z[l].shape == (7, net.widths[l])
-        assert_close(grads.b[l], grads.delta[l].sum(axis=0), atol=0, what="grad_b = sum delta")
+        assert_close(grads.b[l], grads.delta[l].sum(axis=0), atol=1e-12, what="grad_b = sum delta")
     assert [g.shape for g in grads.a] == [(7, n) for n in net.widths]
 
 
@@ -323,3 +323,87 @@ def test_residual_mlp_is_x_plus_branches():
 def test_keep_freed_memory_takes_effect_on_glibc():
     assert keep_freed_memory() is True
 
+
+
+# Stacks of networks --------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", NETWORKS)
+@pytest.mark.parametrize("shared_input", [True, False])
+def test_a_stack_computes_each_network_as_it_would_alone(name, shared_input):
+    """Independent computation: the stacked forward and backward against each network run
+    on its own, every array."""
+    rng = np.random.default_rng(21)
+    nets = [with_random_biases(build_mlp(rng, **NETWORKS[name]), rng) for _ in range(3)]
+    stack = MLP.stack(nets)
+    batch, n_0, n_N = 4, nets[0].widths[0], nets[0].widths[-1]
+    x = rng.normal(size=(batch, n_0) if shared_input else (3, batch, n_0))
+    grad_out = rng.normal(size=(3, batch, n_N))
+    fwd = stack.forward(x)
+    grads = stack.backward(fwd, grad_out)
+    for i, net in enumerate(nets):
+        alone_fwd = net.forward(x if shared_input else x[i])
+        alone = net.backward(alone_fwd, grad_out[i])
+        assert_close(fwd.a[-1][i], alone_fwd.a[-1], atol=1e-13, what=f"output of net {i}")
+        for param in net.param_names():
+            assert grads.param(param).shape == (3, *net.param(param).shape)
+            assert_close(grads.param(param)[i], alone.param(param), atol=1e-13,
+                         what=f"dL/d{param} of net {i}")
+        assert_close(grads.a[0][i], alone.a[0], atol=1e-13, what=f"dL/dx of net {i}")
+
+
+def test_a_stacks_gradient_against_central_differences():
+    """The loss of a stack is the sum of its networks' losses: each network's parameters get
+    their own network's gradient, checked by finite differences on the stacked arrays."""
+    rng = np.random.default_rng(22)
+    nets = [with_random_biases(build_residual_mlp(rng, 3, 2, n_in=2, n_out=2), rng)
+            for _ in range(2)]
+    stack = MLP.stack(nets)
+    x, y = rng.normal(size=(2, 5, 2)), rng.normal(size=(2, 5, 2))
+    fwd = stack.forward(x)
+    losses_per_net = losses.squared_error(fwd.a[-1], y)
+    assert losses_per_net.shape == (2,)
+    grads = stack.backward(fwd, losses.squared_error_grad(fwd.a[-1], y))
+    for name in stack.param_names():
+        numeric = numerical_gradient(lambda p, name=name: float(np.sum(losses.squared_error(
+            stack.with_param(name, p).forward(x).a[-1], y))), stack.param(name))
+        assert grads.param(name).shape == stack.param(name).shape
+        assert_close(grads.param(name), numeric, atol=ATOL, rtol=1e-6,
+                     what=f"stacked dL/d{name}")
+
+
+def test_only_networks_of_one_architecture_stack():
+    rng = np.random.default_rng(23)
+    with pytest.raises(ValueError, match="network 1 differs from network 0"):
+        MLP.stack([build_mlp(rng, [2, 3, 1]), build_mlp(rng, [2, 3, 1], skip_every=None,
+                                                        g=TANH)])
+    stack = MLP.stack([build_mlp(rng, [2, 3, 1]) for _ in range(2)])
+    with pytest.raises(ValueError, match=r"x has shape \(3, 5, 2\), expected \(2, batch, 2\)"):
+        stack.forward(np.zeros((3, 5, 2)))
+
+
+def test_sgd_on_a_stack_steps_each_network_with_its_own_rate():
+    """Independent computation: the same updates, written out per network and per array."""
+    from snippets.bp.optim import SGD
+
+    rng = np.random.default_rng(24)
+    nets = [build_residual_mlp(rng, 3, 2, n_in=2, n_out=1) for _ in range(3)]
+    copies = [[(layer.W.copy(), layer.b.copy()) for layer in net.layers] for net in nets]
+    lr = np.array([0.1, 0.01, 0.0])
+    stack = MLP.stack(nets)
+    opt = SGD(stack, lr=lr, momentum=0.5)
+    x, y = rng.normal(size=(3, 4, 2)), rng.normal(size=(3, 4, 1))
+    grads = []
+    for _ in range(2):
+        fwd = stack.forward(x)
+        grads.append(stack.backward(fwd, losses.squared_error_grad(fwd.a[-1], y)))
+        opt.step(grads[-1])
+    for i in range(3):
+        for l, (W, b) in enumerate(copies[i], start=1):
+            gW1, gW2 = grads[0].W[l][i], grads[1].W[l][i]
+            expected = W - lr[i] * gW1 - (0.5 * lr[i] * gW1 + lr[i] * gW2)
+            assert_close(stack.layers[l - 1].W[i], expected, atol=1e-14, what=f"W{l} of {i}")
+            gb1, gb2 = grads[0].b[l][i], grads[1].b[l][i]
+            expected = b - lr[i] * gb1 - (0.5 * lr[i] * gb1 + lr[i] * gb2)
+            assert_close(stack.layers[l - 1].b[i], expected, atol=1e-14, what=f"b{l} of {i}")
+    with pytest.raises(ValueError, match=r"lr has shape \(2,\), expected \(\) or the stack's"):
+        SGD(stack, lr=np.ones(2))

@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import venv
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -115,9 +116,12 @@ def bare_kernel(folder: Path) -> str:
     spec = {"argv": [str(folder / "bin" / "python"), "-m", "ipykernel_launcher",
                      "-f", "{connection_file}", "--IPKernelApp.log_level=ERROR"],
             "display_name": name, "language": "python",
-            # the network guard: nothing but loopback, in the kernel and in pip
+            # The network guard: nothing but loopback, in the kernel and in pip. One BLAS
+            # thread, as in the build: a sum split over two threads rounds differently, and a
+            # figure's coordinates would differ in the last digit.
             "env": {"PYTHONPATH": str(NETGUARD), "BP_NETWORK_LOG": str(folder / "network.log"),
-                    "PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}}
+                    "PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+                    "OPENBLAS_NUM_THREADS": "1"}}
     kernel = folder / "share" / "jupyter" / "kernels" / name
     kernel.mkdir(parents=True)
     (kernel / "kernel.json").write_text(json.dumps(spec))
@@ -170,22 +174,24 @@ def notebooks_run_alone(site, tmp_path_factory):
     old = os.environ.get("JUPYTER_PATH")
     os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (paths, old) if p)
 
-    async def run_all(served_url):
-        slots = asyncio.Semaphore(2)
+    def run_one(stem, served_url):
+        (folder / stem).mkdir()
+        try:
+            # In a thread of its own, with its own event loop (the browser tests' Playwright
+            # may be running one in the main thread).
+            return asyncio.run(run_alone(download(site, stem), folder / stem, site_url,
+                                         served_url))
+        except Exception as error:  # reported by the test of that chapter
+            return error
 
-        async def one(stem):
-            async with slots:
-                (folder / stem).mkdir()
-                try:
-                    return stem, await run_alone(download(site, stem), folder / stem,
-                                                 site_url, served_url)
-                except Exception as error:  # reported by the test of that chapter
-                    return stem, error
-        return dict(await asyncio.gather(*(one(stem) for stem in CHAPTERS)))
+    def run_all(served_url):
+        with ThreadPoolExecutor(2) as pool:     # two kernels at a time: two cores
+            futures = {stem: pool.submit(run_one, stem, served_url) for stem in CHAPTERS}
+            return {stem: future.result() for stem, future in futures.items()}
 
     try:
         with serve(site) as served_url:
-            yield asyncio.run(run_all(served_url))
+            yield run_all(served_url)
     finally:
         if old is None:
             os.environ.pop("JUPYTER_PATH")
@@ -220,8 +226,10 @@ def test_a_cell_that_fails_only_in_a_kernel_is_caught(tmp_path, monkeypatch):
                                           "    import IPython\n"
                                           "    raise RuntimeError('fails only in a kernel')")]
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "env" / "share" / "jupyter"))
-    with pytest.raises(CellExecutionError, match="fails only in a kernel"):
-        asyncio.run(run_alone(nb, tmp_path, "http://published/", "http://127.0.0.1/"))
+    with ThreadPoolExecutor(1) as pool, \
+            pytest.raises(CellExecutionError, match="fails only in a kernel"):
+        pool.submit(asyncio.run, run_alone(nb, tmp_path, "http://published/",
+                                           "http://127.0.0.1/")).result()
 
 
 NOTEBOOK_CONFIG = """\

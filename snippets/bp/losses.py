@@ -2,7 +2,8 @@
 
 Shapes: outputs and targets are (batch, k), or (k,) for one example. A loss is the mean over
 the batch of a per-example loss, so every gradient carries a factor 1/batch; the gradient has
-the output's shape.
+the output's shape. The squared error also takes a stack of networks' outputs, (*S, batch, k),
+and gives one loss per network, shape S.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from snippets.bp.shapes import expect
 def _pair(y_hat, y):
     y_hat = np.asarray(y_hat, dtype=np.result_type(y_hat, np.float32))
     y = expect("y", y, y_hat.shape)
-    batch = y_hat.shape[0] if y_hat.ndim == 2 else 1
+    batch = y_hat.shape[-2] if y_hat.ndim >= 2 else 1
     return y_hat, y, batch
 
 
@@ -27,9 +28,13 @@ def squared_error(y_hat, y, *, half: bool = True) -> float:
     2.0
     >>> squared_error(np.array([3.0, 1.0]), np.array([1.0, 1.0]), half=False)
     4.0
+    >>> squared_error(np.zeros((2, 4, 1)), np.ones((2, 4, 1)))   # two networks' outputs
+    array([0.5, 0.5])
     """
     y_hat, y, batch = _pair(y_hat, y)
     scale = 0.5 if half else 1.0
+    if y_hat.ndim > 2:
+        return scale * np.sum((y_hat - y) ** 2, axis=(-2, -1)) / batch
     return float(scale * np.sum((y_hat - y) ** 2) / batch)
 
 

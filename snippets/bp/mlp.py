@@ -13,6 +13,12 @@ identity.
 
 Lists indexed by layer are padded so that the index is the layer's number: ``fwd.z[l]`` is
 z_l, ``fwd.a[0]`` is x, ``grads.W[l]`` is dL/dW_l, ``grads.a[0]`` is dL/dx.
+
+A *stack* of networks of one architecture (one per seed, say) is one MLP whose parameters
+carry leading axes S: W_l: (*S, n_l, n_{l-1}), b_l: (*S, n_l). Its batches are (*S, batch, n)
+(or one (batch, n) shared by all), and every step above is the same array expression, batched
+over S by NumPy's matmul: independent runs in one computation instead of a Python loop over
+networks (:meth:`MLP.stack`).
 """
 
 from __future__ import annotations
@@ -30,7 +36,8 @@ from snippets.bp.shapes import expect
 class Layer:
     """z = W a_prev + b [+ a_skip or + P a_skip]; a = g(z).
 
-    W: (n_out, n_in), b: (n_out,), P: (n_out, n_skip) or None (identity shortcut).
+    W: (*S, n_out, n_in), b: (*S, n_out), P: (*S, n_out, n_skip) or None (identity
+    shortcut); S is () for one network.
     """
 
     W: np.ndarray
@@ -82,11 +89,12 @@ class MLP:
     """
 
     def __init__(self, layers: list[Layer]) -> None:
-        widths = [layers[0].W.shape[1]]
+        S = np.shape(layers[0].W)[:-2]
+        widths = [np.shape(layers[0].W)[-1]]
         for l, layer in enumerate(layers, start=1):
-            n_out = layer.W.shape[0]
-            expect(f"W_{l}", layer.W, (n_out, widths[l - 1]))
-            expect(f"b_{l}", layer.b, (n_out,))
+            n_out = np.shape(layer.W)[-2]
+            expect(f"W_{l}", layer.W, (*S, n_out, widths[l - 1]))
+            expect(f"b_{l}", layer.b, (*S, n_out))
             if layer.skip is not None:
                 if not 0 <= layer.skip < l:
                     raise ValueError(f"layer {l}: a shortcut must come from a_j with j < {l}; "
@@ -96,28 +104,63 @@ class MLP:
                     raise ValueError(f"layer {l}: an identity shortcut needs a_{layer.skip} "
                                      f"of width {n_out}; got width {n_skip} (add a projection P)")
                 if layer.P is not None:
-                    expect(f"P_{l}", layer.P, (n_out, n_skip))
+                    expect(f"P_{l}", layer.P, (*S, n_out, n_skip))
             widths.append(n_out)
         self.layers = list(layers)
         self.widths = widths
+        self.stack_shape = S
+
+    @classmethod
+    def stack(cls, nets: list[MLP]) -> MLP:
+        """One network whose parameters are those of ``nets`` stacked on a new first axis:
+        forward and backward then run all of them at once. The networks must share widths,
+        activations and shortcuts.
+
+        >>> nets = [build_mlp(np.random.default_rng(seed), [3, 4, 2]) for seed in range(5)]
+        >>> both = MLP.stack(nets)
+        >>> both.stack_shape, both.layers[0].W.shape
+        ((5,), (5, 4, 3))
+        >>> x = np.ones((7, 3))                        # one batch for all five
+        >>> y = both.forward(x).a[-1]
+        >>> y.shape, bool(np.allclose(y[3], nets[3].forward(x).a[-1]))
+        ((5, 7, 2), True)
+        """
+        first = nets[0]
+        for i, net in enumerate(nets[1:], start=1):
+            same = net.widths == first.widths and all(
+                (a.g, a.skip, a.P is None) == (b.g, b.skip, b.P is None)
+                for a, b in zip(net.layers, first.layers, strict=True))
+            if not same:
+                raise ValueError(f"network {i} differs from network 0 in widths, activations "
+                                 "or shortcuts; only networks of one architecture stack")
+        layers = []
+        for l, layer in enumerate(first.layers):
+            arrays = {k: np.stack([getattr(net.layers[l], k) for net in nets])
+                      for k in ("W", "b") + (("P",) if layer.P is not None else ())}
+            layers.append(replace(layer, **arrays))
+        return cls(layers)
 
     # --8<-- [start:forward]
     def forward(self, x) -> Forward:
-        """x: (batch, n_0) -> Forward with a[N]: (batch, n_N), the output.
+        """x: (batch, n_0) -> Forward with a[N]: (batch, n_N), the output. A stack takes
+        x: (*S, batch, n_0) or a shared (batch, n_0), and gives a[N]: (*S, batch, n_N).
 
         >>> net = build_mlp(np.random.default_rng(0), [3, 5, 2])
         >>> fwd = net.forward(np.ones((4, 3)))
         >>> [a.shape for a in fwd.a], fwd.z[0] is None
         ([(4, 3), (4, 5), (4, 2)], True)
         """
-        a = [expect("x", x, ("batch", self.widths[0]))]
+        S = self.stack_shape
+        x = np.asarray(x)
+        a = [expect("x", x, (*S, "batch", self.widths[0]) if x.ndim > 2 or not S
+                    else ("batch", self.widths[0]))]
         z = [None]
         for l, layer in enumerate(self.layers, start=1):
-            z_l = a[l - 1] @ layer.W.T
-            z_l += layer.b  # in place: one array per layer, not two
+            z_l = a[l - 1] @ layer.W.mT                     # rows: z = W a for each example
+            z_l += layer.b[..., None, :]  # in place: one array per layer, not two
             if layer.skip is not None:
                 a_skip = a[layer.skip]
-                z_l += a_skip if layer.P is None else a_skip @ layer.P.T
+                z_l += a_skip if layer.P is None else a_skip @ layer.P.mT
             z.append(z_l)
             a.append(layer.g(z_l))
         return Forward(z=z, a=a)
@@ -125,7 +168,8 @@ class MLP:
 
     # --8<-- [start:backward]
     def backward(self, fwd: Forward, grad_out) -> Gradients:
-        """Back-propagate grad_out = dL/da_N: (batch, n_N) through every layer.
+        """Back-propagate grad_out = dL/da_N: (batch, n_N) through every layer (a stack:
+        (*S, batch, n_N); each network's gradients are those of its own loss).
 
         >>> net = build_mlp(np.random.default_rng(0), [3, 5, 2])
         >>> grads = net.backward(net.forward(np.ones((4, 3))), np.ones((4, 2)))
@@ -135,19 +179,22 @@ class MLP:
         N = len(self.layers)
         expect("grad_out", grad_out, fwd.a[N].shape)
         grad_a = [None] * N + [grad_out]
+        # Sums over the batch as products with a row of ones: for small batches NumPy's
+        # sum over the middle axis of a stack takes four times as long.
+        ones = np.ones(grad_out.shape[-2], dtype=grad_out.dtype)
         grad_W, grad_b, grad_P, deltas = ([None] * (N + 1) for _ in range(4))
         for l in range(N, 0, -1):  # grad_a[l] is complete: later layers are done
             layer = self.layers[l - 1]
             delta = layer.g.df(fwd.z[l])                    # g <- g * g'(z), in the
             delta *= grad_a[l]                              # fresh array g' returns
-            grad_W[l] = delta.T @ fwd.a[l - 1]              # sum_i delta_i a_i^T
-            grad_b[l] = delta.sum(axis=0)
+            grad_W[l] = delta.mT @ fwd.a[l - 1]             # sum_i delta_i a_i^T
+            grad_b[l] = ones @ delta                         # sum_i delta_i
             _add(grad_a, l - 1, delta @ layer.W)            # g <- W^T g
             if layer.skip is not None:                      # the shortcut's own path
                 if layer.P is None:
                     _add(grad_a, layer.skip, delta)
                 else:
-                    grad_P[l] = delta.T @ fwd.a[layer.skip]
+                    grad_P[l] = delta.mT @ fwd.a[layer.skip]
                     _add(grad_a, layer.skip, delta @ layer.P)
             deltas[l] = delta
         return Gradients(W=grad_W, b=grad_b, P=grad_P, delta=deltas, a=grad_a)

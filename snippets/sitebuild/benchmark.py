@@ -186,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         timings = Path(tmp) / "timings.json"
         clear()()
         _build(project, {"BP_EXEC_TIMINGS": str(timings)})
-        per_page = json.loads(timings.read_text())
+        measured = json.loads(timings.read_text())
+        per_page, per_block = measured["pages"], measured["blocks"]
         results = {}
         for name, env, before, load in scenarios:
             times = []
@@ -211,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nsnippet execution per page, cold (total {sum(per_page.values()):.2f} s):")
     for page, seconds in sorted(per_page.items(), key=lambda item: -item[1]):
         print(f"  {page:<40} {seconds:5.2f} s")
+    print("the slowest blocks:")
+    for block, seconds in sorted(per_block.items(), key=lambda item: -item[1])[:12]:
+        print(f"  {block:<60} {seconds:5.2f} s")
     warm = results["warm (nothing changed)"]
     off = results["execution off"]
     cold = results["cold, every cache cleared"]

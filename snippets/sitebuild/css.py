@@ -9,12 +9,14 @@ whose scripts add classes at run time; rules without classes, and at-rules other
 
 from __future__ import annotations
 
+import functools
 import re
 
 _CLASS = re.compile(r"\.(-?[_a-zA-Z][\w-]*)")
 _COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _NOT = re.compile(r":not\([^()]*\)")  # :not(.x) matches more when .x is absent
 _CLASS_ATTR = re.compile(r'class="([^"]*)"')
+_BRACE = re.compile(r"[{}]")
 
 
 def classes_in(html: str) -> set[str]:
@@ -36,10 +38,12 @@ def _blocks(css: str):
             yield css[i:end], None
             i = end
             continue
-        depth, j = 1, brace + 1
-        while j < n and depth:
-            depth += {"{": 1, "}": -1}.get(css[j], 0)
-            j += 1
+        depth, j = 1, n + 1
+        for match in _BRACE.finditer(css, brace + 1):
+            depth += 1 if match[0] == "{" else -1
+            if not depth:
+                j = match.end()
+                break
         yield css[i:brace], css[brace + 1:j - 1]
         i = j
 
@@ -54,16 +58,17 @@ def _split_selectors(prelude: str) -> list[str]:
     return [*parts, prelude[start:]]
 
 
-def purge(css: str, used: set[str]) -> str:
+@functools.lru_cache(maxsize=8)  # `mkdocs serve` purges the same stylesheet on every build
+def purge(css: str, used: frozenset[str]) -> str:
     """``css`` without the rules whose every selector names a class not in ``used``.
 
-    >>> purge(".a{x:1}.b,.a .c{y:2}@media print{.b{z:3}}@font-face{f:1}", {"a", "c"})
+    >>> purge(".a{x:1}.b,.a .c{y:2}@media print{.b{z:3}}@font-face{f:1}", frozenset("ac"))
     '.a{x:1}.a .c{y:2}@font-face{f:1}'
 
     Comments go first (a comment such as ``/* Name.Other */`` would read as classes), and
     classes inside ``:not()`` are not required:
 
-    >>> purge("/* Literal.Number */ .a{x:1} .a:not(.gone){y:2}", {"a"})
+    >>> purge("/* Literal.Number */ .a{x:1} .a:not(.gone){y:2}", frozenset("a"))
     '.a{x:1}.a:not(.gone){y:2}'
     """
     return _purge(_COMMENT.sub("", css), used)

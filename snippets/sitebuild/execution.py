@@ -22,6 +22,10 @@ disk is detected, reported, and the block runs again. A cached block in a sessio
 executed, so when a later block of that session must run, the earlier ones are first replayed
 silently to rebuild the namespace it expects.
 
+Pages are independent (a session lives within one page), so when several pages must run, they
+run in parallel worker processes, forked from the build (:meth:`Executor.execute_pages`); one
+page, as after an edit under ``mkdocs serve``, runs in the build's own process.
+
 Two limits keep a bad snippet from hanging a build or bloating a page: a block that runs longer
 than ``timeout`` seconds, or prints more than ``max_output`` characters, fails with a message
 naming the page, the snippet file and the line it had reached.
@@ -37,6 +41,8 @@ import hashlib
 import io
 import json
 import logging
+import multiprocessing
+import os
 import platform
 import re
 import signal
@@ -47,6 +53,7 @@ import traceback
 import types
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -281,6 +288,7 @@ class Stats:
     replayed: int = 0
     corrupted: int = 0
     seconds: dict[str, float] = field(default_factory=dict)  # execution time per page
+    blocks: dict[str, float] = field(default_factory=dict)   # "page: file:section" -> s
 
 
 class Executor:
@@ -310,6 +318,72 @@ class Executor:
         self._closures: dict[Path, frozenset[Path]] = {}
         self._digests: dict[Path, str] = {}
         self.start_page("", [])
+
+    def execute_pages(self, pages: dict[str, list[ExecFence]], workers: int = 1) -> None:
+        """Run (or load) the blocks of every page, before any page is rendered. Pages with a
+        block to run are spread over ``workers`` forked processes, longest first (by the
+        time they took in the last build that ran them, when the cache knows it)."""
+        todo = [page for page, fences in pages.items() if self._must_run(page, fences)]
+        for page, fences in pages.items():
+            if page not in todo:
+                self.execute_page(page, fences)     # every block from the cache
+        if workers < 2 or len(todo) < 2 or not _can_fork():
+            for page in todo:
+                self.execute_page(page, pages[page])
+            return
+        last = self._timings()
+        todo.sort(key=lambda page: -last.get(page, 0.0))
+        import matplotlib.pyplot  # noqa: F401  (once here, not once in every worker)
+        settings = (self.root, self.cache_dir, self.execute, self.timeout, self.max_output)
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(min(workers, len(todo)), mp_context=context) as pool:
+            futures = [(page, pool.submit(_run_page_in_worker, settings, page, pages[page]))
+                       for page in todo]
+            for page, future in futures:
+                results, stats, used = future.result()
+                self.prepared[page] = list(zip(pages[page], results, strict=True))
+                self.used_keys |= used
+                for name in ("executed", "cached", "replayed", "corrupted"):
+                    setattr(self.stats, name, getattr(self.stats, name) + getattr(stats, name))
+                self.stats.seconds.update(stats.seconds)
+                self.stats.blocks.update(stats.blocks)
+
+    def save_timings(self) -> None:
+        """Remember how long each page's blocks ran, to schedule the next build."""
+        if self.cache_dir is None or not self.stats.seconds:
+            return
+        timings = {**self._timings(), **self.stats.seconds}
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        (self.cache_dir / "timings.txt").write_text(
+            "".join(f"{seconds:.3f} {page}\n" for page, seconds in sorted(timings.items())))
+
+    def _timings(self) -> dict[str, float]:
+        path = self.cache_dir / "timings.txt" if self.cache_dir else None
+        if path is None or not path.is_file():
+            return {}
+        timings = {}
+        for line in path.read_text().splitlines():
+            seconds, _, page = line.partition(" ")
+            with contextlib.suppress(ValueError):
+                timings[page] = float(seconds)
+        return timings
+
+    def _must_run(self, page: str, fences: list[ExecFence]) -> bool:
+        """Whether some block of the page has no stored output (without reading any)."""
+        if not self.execute or self.cache_dir is None:
+            return self.execute
+        sessions: dict[str, _Session] = {}
+        self.page = page
+        for fence in fences:
+            code = fence.section.code
+            state = sessions.setdefault(fence.session, _Session("")) if fence.session \
+                else _Session("")
+            key = self._key(code, fence, state)
+            state.blocks.append(fence)
+            state.codes.append(code)
+            if not (self.cache_dir / f"{key}.json").is_file():
+                return True
+        return False
 
     def execute_page(self, page: str, fences: list[ExecFence]) -> list[Result]:
         """Run (or load) every block of ``page`` in page order, before the page is rendered;
@@ -441,7 +515,8 @@ class Executor:
         if self.cache_dir is None or not self.cache_dir.is_dir():
             return 0
         stale = [p for p in self.cache_dir.iterdir()
-                 if p.suffix in {".json", ".out", ".tmp"} and p.stem not in self.used_keys]
+                 if p.suffix in {".json", ".out", ".tmp"} and p.stem not in self.used_keys
+                 and p.name != "timings.txt"]
         for path in stale:
             path.unlink()
         return len(stale)
@@ -480,8 +555,12 @@ class Executor:
         except Exception as error:
             raise BlockError(self._report(error, fence)) from error
         finally:
+            elapsed = time.perf_counter() - start
             seconds = self.stats.seconds
-            seconds[self.page] = seconds.get(self.page, 0.0) + time.perf_counter() - start
+            seconds[self.page] = seconds.get(self.page, 0.0) + elapsed
+            if fence is not None:
+                where = f"{self.page}: {fence.section.path.name}:{fence.section.name}"
+                self.stats.blocks[where] = self.stats.blocks.get(where, 0.0) + elapsed
         return capture.events
 
     def _report(self, error: BaseException, fence: ExecFence | None,
@@ -513,6 +592,31 @@ class Executor:
             return path.relative_to(self.root).as_posix()
         except ValueError:
             return path.as_posix()
+
+
+def _can_fork() -> bool:
+    # Forking is cheap (the build's imports are shared) and safe on Linux; elsewhere pages run
+    # one after another.
+    return sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _run_page_in_worker(settings: tuple, page: str, fences: list[ExecFence]):
+    import threadpoolctl
+
+    # OpenBLAS starts its thread pool afresh in a forked process: limit it again (see the
+    # plugin's on_config for why one thread).
+    threadpoolctl.threadpool_limits(limits=1, user_api="blas")
+    root, cache_dir, execute, timeout, max_output = settings
+    executor = Executor(root, cache_dir, execute=execute, timeout=timeout,
+                        max_output=max_output)
+    results = executor.execute_page(page, fences)
+    return results, executor.stats, executor.used_keys
+
+
+def default_workers() -> int:
+    """Worker processes for a build: ``BP_EXEC_WORKERS``, else one per CPU, at most 4."""
+    configured = os.environ.get("BP_EXEC_WORKERS")
+    return int(configured) if configured else min(4, os.cpu_count() or 1)
 
 
 def _same_code(a: str, b: str) -> bool:

@@ -15,6 +15,7 @@ figures are the page's own.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -123,9 +124,12 @@ def _outputs(result: Result, display: Display) -> list:
 def write_if_changed(nb, path: Path) -> bool:
     """Write ``nb`` to ``path`` unless the file already holds exactly these bytes (an
     unchanged file keeps its mtime, so nothing downstream sees a change)."""
-    text = nbformat.writes(nb)
+    text = nbformat.v4.writes_json(nb)  # without nbformat's validation: the tests validate
     if path.is_file() and path.read_text(encoding="utf-8") == text:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    # Atomically: two builds of one checkout at once (the tests do) never read half a file.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
     return True

@@ -55,7 +55,13 @@ from mkdocs.structure.files import File, Files
 from snippets.bp.memory import keep_freed_memory
 from snippets.sitebuild import vendor
 from snippets.sitebuild.css import classes_in, purge
-from snippets.sitebuild.execution import BlockError, Executor, module_files, plain_render
+from snippets.sitebuild.execution import (
+    BlockError,
+    Executor,
+    default_workers,
+    module_files,
+    plain_render,
+)
 from snippets.sitebuild.fences import FenceError, scan_page
 from snippets.sitebuild.library import build_wheel, wheel_name
 from snippets.sitebuild.notebooks import chapter_notebook, install_cell, write_if_changed
@@ -106,6 +112,7 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
 
         self.cache_dir = self.root / self.config.cache_dir if self.config.cache else None
         self.timeout = float(os.environ.get("BP_EXEC_TIMEOUT") or self.config.timeout) or None
+        self.workers = default_workers()
         formatter = self._format_python
         markdown_exec.formatters["python"] = markdown_exec.formatters["py"] = formatter
 
@@ -130,6 +137,7 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
                                  timeout=self.timeout, max_output=self.config.max_output,
                                  render=self._render_display)
         self.printed_anchors: list[tuple[str, File, str]] = []
+        self.page_url = ""
         self.notebook_css: dict[str, str] = {}
         self.notebook_classes: set[str] = set()
 
@@ -146,7 +154,8 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
                 continue  # the page itself reports the error when it is rendered
             if fences:
                 self.fences[file.src_uri] = fences
-                self.executor.execute_page(file.src_uri, fences)
+        self.executor.execute_pages(self.fences, workers=self.workers)
+        self._add_figures(files, config)
         self.notebook_of: dict[str, str] = {}  # chapter src_uri -> notebook src_uri
         self.download_of: dict[str, str] = {}   # notebook page src_uri -> download uri
         if self.config.notebooks:
@@ -159,6 +168,21 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
                 if stale not in made:
                     stale.unlink()
         return files
+
+    def _add_figures(self, files: Files, config: Any) -> None:
+        """Every figure the blocks drew, as an SVG file named by its content: the browser
+        caches it, and a chapter and its notebook page share it."""
+        self.figure_uri: dict[str, str] = {}
+        for prepared in self.executor.prepared.values():
+            for _, result in prepared:
+                for kind, data in result.events:
+                    record = data.get(self.figures.FIGURE_MIME) if kind == "display" else None
+                    if record is None or record["svg"] in self.figure_uri:
+                        continue
+                    digest = hashlib.sha256(record["svg"].encode()).hexdigest()[:16]
+                    uri = f"assets/figures/{digest}.svg"
+                    self.figure_uri[record["svg"]] = uri
+                    files.append(File.generated(config, uri, content=record["svg"]))
 
     def _add_library(self, files: Files, config: Any) -> None:
         """The project modules the chapters import, as a wheel the notebooks install."""
@@ -178,8 +202,10 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
         stem = PurePosixPath(file.src_uri).stem
         uri = f"notebooks/{stem}.ipynb"
         # What the notebook page shows: the page's own figures.
+        page_url = f"notebooks/{stem}/"
         shown = chapter_notebook(markdown, file.src_uri, fences, results,
-                                 display=self._notebook_page_display)
+                                 display=lambda bundle: self._notebook_page_display(bundle,
+                                                                                    page_url))
         write_if_changed(shown, self.root / ".cache" / uri)
         # A plain File rooted in .cache, not File.generated: mkdocs-jupyter wraps files in a
         # class that forwards attributes, and loses a generated file's stored source path.
@@ -192,19 +218,27 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
                                     display=self._download_display,
                                     install=install_cell(self.wheel_url))
         download_uri = f"notebooks/{stem}/{stem}.ipynb"
-        files.append(File.generated(config, download_uri, content=nbformat.writes(download)))
+        files.append(File.generated(config, download_uri,
+                                    content=nbformat.v4.writes_json(download)))
         self.download_of[uri] = download_uri
 
-    def _render_display(self, bundle: dict) -> str:
-        """A display event as page HTML."""
+    def _render_display(self, bundle: dict, page_url: str | None = None) -> str:
+        """A display event as the HTML of the page at ``page_url`` (default: the page being
+        rendered); figures point to their files."""
         record = bundle.get(self.figures.FIGURE_MIME)
-        return self.figures.site_html(record) if record else plain_render(bundle)
+        if record is None:
+            return plain_render(bundle)
+        page_url = self.page_url if page_url is None else page_url
+        base = page_url if page_url.endswith("/") else posixpath.dirname(page_url)
+        src = posixpath.relpath(self.figure_uri[record["svg"]], base or ".")
+        return self.figures.site_html(record, src=src)
 
-    def _notebook_page_display(self, bundle: dict) -> dict:
+    def _notebook_page_display(self, bundle: dict, page_url: str) -> dict:
         record = bundle.get(self.figures.FIGURE_MIME)
         if record is None:
             return bundle
-        return {"text/html": self._render_display(bundle), "text/plain": record["alt"]}
+        return {"text/html": self._render_display(bundle, page_url),
+                "text/plain": record["alt"]}
 
     def _download_display(self, bundle: dict) -> dict:
         record = bundle.get(self.figures.FIGURE_MIME)
@@ -216,6 +250,7 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
         except FenceError as error:
             raise PluginError(str(error)) from None
         self.executor.start_page(page.file.src_uri, fences)  # results: see on_files
+        self.page_url = page.url
         notebook = self.notebook_of.get(page.file.src_uri)
         if notebook:
             target = posixpath.relpath(notebook, posixpath.dirname(page.file.src_uri) or ".")
@@ -280,16 +315,19 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
         for name, css in self.notebook_css.items():
             target = Path(config.site_dir) / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(purge(css, self.notebook_classes), encoding="utf-8")
+            target.write_text(purge(css, frozenset(self.notebook_classes)), encoding="utf-8")
         stats = self.executor.stats
-        pruned = self.executor.prune()
+        # A build that ran nothing used no stored output, but must not delete them.
+        pruned = self.executor.prune() if self.config.execute else 0
+        self.executor.save_timings()
         log.info(
             "snippet blocks: %d executed, %d from cache, %d replayed for sessions; "
             "%d stale cache entries removed",
             stats.executed, stats.cached, stats.replayed, pruned,
         )
         if os.environ.get("BP_EXEC_TIMINGS"):  # for snippets/sitebuild/benchmark.py
-            Path(os.environ["BP_EXEC_TIMINGS"]).write_text(json.dumps(stats.seconds))
+            Path(os.environ["BP_EXEC_TIMINGS"]).write_text(
+                json.dumps({"pages": stats.seconds, "blocks": stats.blocks}))
 
     def _format_python(self, **kwargs: Any) -> str:
         return markdown_exec.base_format(language="python", run=self._run, **kwargs)
@@ -413,6 +451,9 @@ def describe(html: str, limit: int = 170) -> str:
     return ""
 
 
+_IMG_TAG = re.compile(r"<img\b[^>]*>", re.I)
+
+
 class _Images(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -429,7 +470,9 @@ def _image_problems(html: str, page: str, page_url: str, files: Files) -> list[s
     Relative sources are resolved against the page's URL, as the browser will resolve them.
     """
     parser = _Images()
-    parser.feed(html)
+    for tag in _IMG_TAG.findall(html):  # parse the image tags only: pages hold many tags
+        parser.feed(tag)
+    parser.close()
     problems = []
     for attrs in parser.images:
         src = (attrs.get("src") or "").strip()
