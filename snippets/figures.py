@@ -1,25 +1,34 @@
-"""The one helper that turns a Matplotlib figure into a figure on the page and in a notebook.
+"""The helpers that turn computed results into what a reader sees: figures and tables.
 
-    fig, ax = subplots(figsize=(6.4, 3.4))      # the site's style
+    fig, ax = subplots()                          # one panel, in the site's style
     ...
     show(fig, alt="what the plot shows", caption="what to see in it")
+    show([fig_a, fig_b], alt=["panel a shows...", "panel b shows..."], caption="...")
+    table(rows, header=["depth", "plain", "residual"], caption="...")
 
-:func:`show` renders the figure to SVG and hands it to whoever runs the code, as a *display*
-(a MIME bundle, as Jupyter calls it), the way Jupyter's ``display`` does:
+A figure is one panel or several. Panels are drawn one by one, each small enough that every
+label stays legible on a phone (12-point text on panels about 3.5 inches wide); the page lays
+them side by side where there is room and stacks them where there is not, so a multi-panel
+figure is never shrunk to a strip.
+
+:func:`show` and :func:`table` hand their result to whoever runs the code, as a *display* (a
+MIME bundle, as Jupyter calls it):
 
 * in the site build, the runner's stdout takes displays (``sys.stdout.display``): the build
-  records the figure once, and the page and the companion notebook are both made from that
+  records the result once, and the page and the companion notebook are both made from that
   record (:func:`site_html`, :func:`notebook_bundle`);
-* in Jupyter or Colab, it is displayed as an HTML figure with its caption;
+* in Jupyter or Colab, it is displayed as HTML;
 * anywhere else (a terminal, a test), the same HTML is printed.
 
 The SVG is byte-identical from run to run: a fixed ``svg.hashsalt`` names its internal ids and
-no date is written. Text is drawn as paths, so no font is fetched by the reader's browser.
+no date is written. Text is drawn as paths, so no font is fetched by the reader's browser. The
+dark palette gets its own copy of each panel (:func:`dark_svg`), with the same hues.
 """
 
 from __future__ import annotations
 
 import base64
+import colorsys
 import html
 import io
 import re
@@ -29,20 +38,26 @@ import sys
 # into pages without it, and importing it costs a second.
 
 FIGURE_MIME = "application/vnd.backprop.figure+json"
+TABLE_MIME = "application/vnd.backprop.table+json"
 SVG_RC = {"svg.hashsalt": "backprop-from-first-principles", "svg.fonttype": "path"}
 PX_PER_PT = 4 / 3
-# The site's look, in one place: a light grid (minor lines too on log axes), legends
-# without frames, small titles.
+PANEL = (3.6, 2.7)   # inches: a panel's default size
+# The site's look, in one place: 12-point text (at most 11 for tick labels and legends), a
+# light grid at the major ticks, legends without frames.
 SITE_RC = {
-    "axes.grid": True, "axes.grid.which": "both", "grid.alpha": 0.3,
-    "legend.frameon": False, "legend.fontsize": 8, "axes.titlesize": 10,
+    "font.size": 12, "axes.titlesize": 12, "axes.labelsize": 12,
+    "xtick.labelsize": 11, "ytick.labelsize": 11, "legend.fontsize": 11,
+    "axes.grid": True, "axes.grid.which": "major", "grid.alpha": 0.35,
+    "legend.frameon": False, "lines.linewidth": 1.8, "axes.titlepad": 4,
+    "figure.figsize": PANEL,
 }
 
 
 def subplots(*args, **kwargs):
-    """``plt.subplots`` in the site's style. Matplotlib reads most of these settings
-    when an artist is made, so the style is set here, before the figure exists.
-    (During the site build every block starts from Matplotlib's defaults again.)"""
+    """``plt.subplots`` in the site's style (one panel of the default size unless asked).
+    Matplotlib reads most of these settings when an artist is made, so the style is set
+    here, before the figure exists. (During the site build every block starts from
+    Matplotlib's defaults again.)"""
     import matplotlib as mpl
     import matplotlib.pyplot as plt
 
@@ -59,51 +74,155 @@ def figure(*args, **kwargs):
     return plt.figure(*args, **kwargs)
 
 
-def figure_record(fig, *, alt: str, caption: str) -> dict:
-    """Render ``fig`` to SVG and close it; return what a page or a notebook needs to show it:
-    ``{"svg", "width", "height" (CSS px), "alt", "caption"}``.
+def tick_label(value: float, _position=None) -> str:
+    """A log axis's tick label in full-size characters: Matplotlib's default writes powers of
+    ten as 10 with a superscript 70 % of the text's size, too small to read on a phone.
 
-    ``alt`` says what the plot shows (for a reader who cannot see it); ``caption`` says what to
-    notice. Both are required: a figure without them fails here, not in review.
+    >>> [tick_label(v) for v in (1e-6, 0.001, 0.5, 1, 64, 1000, 1e5)]
+    ['1e−6', '0.001', '0.5', '1', '64', '1000', '1e5']
     """
+    if value <= 0:
+        return ""
+    if 1e-3 <= value < 1e4:
+        return f"{value:g}"
+    mantissa, exponent = f"{value:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}".replace("-", "\N{MINUS SIGN}")
+
+
+def _legible_log_axes(fig) -> None:
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if axis.get_scale() == "log":
+                axis.set_major_formatter(FuncFormatter(tick_label))
+                axis.set_minor_formatter(NullFormatter())
+
+
+def panel_record(fig, alt: str) -> dict:
+    """Render one panel to SVG and close it: ``{"svg", "width", "height" (CSS px), "alt"}``."""
     import matplotlib as mpl
     import matplotlib.pyplot as plt
 
-    if not alt.strip() or not caption.strip():
+    if not alt.strip():
         plt.close(fig)
-        raise ValueError("a figure needs both alt text and a caption")
+        raise ValueError("every panel of a figure needs alt text")
+    _legible_log_axes(fig)
     buffer = io.StringIO()
     try:
         with mpl.rc_context(SVG_RC):
-            fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+            fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight",
+                        pad_inches=0.04)
     finally:
         plt.close(fig)
     svg = buffer.getvalue()
     size = re.search(r'<svg[^>]*\bwidth="([\d.]+)pt"[^>]*\bheight="([\d.]+)pt"', svg)
     width, height = (round(float(v) * PX_PER_PT) for v in size.groups())
-    return {"svg": svg, "width": width, "height": height, "alt": alt, "caption": caption}
+    return {"svg": svg, "width": width, "height": height, "alt": alt}
+
+
+def figure_record(figs, *, alt, caption: str) -> dict:
+    """``{"panels": [panel_record, ...], "caption"}`` for one figure or a list of panels,
+    with one alt text per panel. ``alt`` says what a panel shows (for a reader who cannot
+    see it); ``caption`` says what to notice. Both are required: a figure without them
+    fails here, not in review."""
+    figs = figs if isinstance(figs, list | tuple) else [figs]
+    alts = alt if isinstance(alt, list | tuple) else [alt]
+    if len(alts) != len(figs):
+        for fig in figs:
+            __import__("matplotlib.pyplot").pyplot.close(fig)
+        raise ValueError(f"{len(figs)} panels need {len(figs)} alt texts; got {len(alts)}")
+    if not caption.strip():
+        for fig in figs:
+            __import__("matplotlib.pyplot").pyplot.close(fig)
+        raise ValueError("a figure needs a caption")
+    return {"panels": [panel_record(f, a) for f, a in zip(figs, alts, strict=True)],
+            "caption": caption}
+
+
+# Dark palette: the page's background and ink; hues keep their meaning, made lighter.
+DARK_BACKGROUND = "#1e2129"
+
+
+def dark_colour(colour: str) -> str:
+    """The colour that plays the same part on the dark palette: greys are mirrored (black ink
+    becomes light ink, the white ground the page's dark ground), hues keep their hue and
+    become light enough to read on the dark ground.
+
+    >>> dark_colour("#000000"), dark_colour("#ffffff"), dark_colour("#1f77b4")
+    ('#e6e6e6', '#1e2129', '#5aaae3')
+    """
+    r, g, b = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    if colour.lower() == "#ffffff":
+        return DARK_BACKGROUND
+    hue, light, sat = colorsys.rgb_to_hls(r, g, b)
+    if sat < 0.08 or max(r, g, b) - min(r, g, b) < 0.03:   # a grey
+        light = 0.1 + 0.8 * (1 - light)
+        r = g = b = light
+    else:
+        r, g, b = colorsys.hls_to_rgb(hue, max(light, 0.62), min(sat, 0.75))
+    return "#" + "".join(f"{round(v * 255):02x}" for v in (r, g, b))
+
+
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}\b")
+
+
+def dark_svg(svg: str) -> str:
+    """The SVG with every colour of its drawing replaced by :func:`dark_colour` (embedded
+    images, such as a heat map's, keep theirs: their colours are data). Text that names no
+    colour is black by default: the root's fill makes it the dark palette's ink."""
+    head, sep, rest = svg.partition("<image")
+    parts = [_COLOUR.sub(lambda m: dark_colour(m[0]), head)]
+    while sep:
+        image, end, rest = rest.partition("/>")
+        parts.append(sep + image + end)
+        head, sep, rest = rest.partition("<image")
+        parts.append(_COLOUR.sub(lambda m: dark_colour(m[0]), head))
+    return re.sub(r"<svg\b", f'<svg fill="{dark_colour("#000000")}"', "".join(parts), count=1)
 
 
 def _data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
-def site_html(record: dict, src: str | None = None) -> str:
-    """The figure as HTML: the image (``src``, or the SVG inlined as a ``data:`` URI), its
-    alt text and its caption."""
-    return (
-        '<figure class="bp-figure">'
-        f'<img src="{src or _data_uri(record["svg"])}" alt="{html.escape(record["alt"])}" '
-        f'width="{record["width"]}" height="{record["height"]}">'
-        f"<figcaption>{html.escape(record['caption'], quote=False)}</figcaption>"
-        "</figure>"
-    )
+def site_html(record: dict, srcs: list[tuple[str, str]] | None = None, *,
+              number: int | None = None, anchor: str | None = None) -> str:
+    """The figure as the site shows it: each panel in both palettes (``srcs``: a (light,
+    dark) pair of URLs per panel), a link to open it at full size, the caption, and, when
+    given, its number and anchor."""
+    panels = []
+    for i, panel in enumerate(record["panels"]):
+        light, dark = srcs[i] if srcs else (_data_uri(panel["svg"]),) * 2
+        size = f'width="{panel["width"]}" height="{panel["height"]}"'
+        alt = html.escape(panel["alt"])
+        panels.append(
+            f'<a class="bp-zoom" href="{light}" data-dark="{dark}" '
+            f'title="Open at full size">'
+            f'<img class="bp-light" src="{light}" alt="{alt}" {size} loading="lazy">'
+            f'<img class="bp-dark" src="{dark}" alt="{alt}" {size} loading="lazy"></a>')
+    label = ""
+    if number is not None:
+        label = f'<a class="bp-figure-number" href="#{anchor}">Figure {number}</a>. '
+    ident = f' id="{anchor}"' if anchor else ""
+    count = len(panels)
+    return (f'<figure class="bp-figure"{ident}><div class="bp-panels" data-panels="{count}">'
+            + "".join(panels) + "</div>"
+            f"<figcaption>{label}{html.escape(record['caption'], quote=False)}</figcaption>"
+            "</figure>")
 
 
 def notebook_bundle(record: dict) -> dict:
-    """The figure as Jupyter displays it: HTML (image and caption), and its alt text as the
-    plain-text form, for front ends that show no HTML."""
-    return {"text/html": site_html(record), "text/plain": record["alt"]}
+    """The figure as Jupyter displays it: the panels side by side (light palette), the
+    caption; and the alt texts as the plain-text form, for front ends that show no HTML."""
+    images = "".join(
+        f'<img src="{_data_uri(p["svg"])}" alt="{html.escape(p["alt"])}" '
+        f'width="{p["width"]}" height="{p["height"]}" style="max-width:100%">'
+        for p in record["panels"])
+    figure_html = ('<figure style="margin:0"><div style="display:flex;flex-wrap:wrap;gap:8px">'
+                   f"{images}</div><figcaption>"
+                   f"{html.escape(record['caption'], quote=False)}</figcaption></figure>")
+    return {"text/html": figure_html,
+            "text/plain": "\n".join(p["alt"] for p in record["panels"])}
 
 
 def svg_figure(fig, *, alt: str, caption: str) -> str:
@@ -111,18 +230,68 @@ def svg_figure(fig, *, alt: str, caption: str) -> str:
     return site_html(figure_record(fig, alt=alt, caption=caption))
 
 
-def show(fig, *, alt: str, caption: str) -> None:
-    """Show ``fig`` with its alt text and caption, and close it (see the module's docstring
-    for where it goes)."""
-    record = figure_record(fig, alt=alt, caption=caption)
+def _display(bundle: dict, fallback: dict) -> None:
     display = getattr(sys.stdout, "display", None)
     if callable(display):                       # the site build
-        display({FIGURE_MIME: record})
+        display(bundle)
         return
     shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
     if shell is not None and getattr(shell, "kernel", None) is not None:
         from IPython.display import display as ipython_display
 
-        ipython_display(notebook_bundle(record), raw=True)
-    else:
-        print(site_html(record))
+        ipython_display(fallback, raw=True)
+    else:                                       # a terminal: text where there is text
+        print(fallback["text/plain"] if TABLE_MIME in bundle else fallback["text/html"])
+
+
+def show(figs, *, alt, caption: str) -> None:
+    """Show one figure (a Matplotlib figure, or a list of them as its panels, with one alt
+    text each) with its caption, and close it (see the module's docstring for where it
+    goes)."""
+    record = figure_record(figs, alt=alt, caption=caption)
+    _display({FIGURE_MIME: record}, notebook_bundle(record))
+
+
+def table_record(rows, *, header, caption: str = "", align: str | None = None) -> dict:
+    """``rows`` (lists of cells, numbers already formatted as text) under ``header``;
+    ``align`` is one letter per column, "l" or "r" (default: the first column left, the
+    others right, as numbers)."""
+    rows = [[str(cell) for cell in row] for row in rows]
+    header = [str(cell) for cell in header]
+    if any(len(row) != len(header) for row in rows):
+        raise ValueError(f"every row needs {len(header)} cells, as the header has")
+    align = align or "l" + "r" * (len(header) - 1)
+    return {"header": header, "rows": rows, "caption": caption, "align": align}
+
+
+def table_html(record: dict) -> str:
+    """The table as HTML: a header row, aligned columns, the caption above it."""
+    def cells(tag, row):
+        return "".join(f'<{tag} class="bp-{"right" if a == "r" else "left"}">'
+                       f"{html.escape(cell)}</{tag}>"
+                       for cell, a in zip(row, record["align"], strict=True))
+
+    caption = (f"<caption>{html.escape(record['caption'])}</caption>"
+               if record["caption"] else "")
+    body = "".join(f"<tr>{cells('td', row)}</tr>" for row in record["rows"])
+    return (f'<div class="bp-table"><table class="bp-results">{caption}<thead><tr>'
+            f'{cells("th", record["header"])}</tr></thead><tbody>{body}</tbody></table></div>')
+
+
+def table_text(record: dict) -> str:
+    """The table as aligned plain text (a terminal, or a front end without HTML)."""
+    columns = list(zip(record["header"], *record["rows"], strict=True))
+    widths = [max(len(cell) for cell in column) for column in columns]
+    lines = [record["caption"]] if record["caption"] else []
+    for row in [record["header"], *record["rows"]]:
+        lines.append("  ".join(cell.ljust(w) if a == "l" else cell.rjust(w)
+                               for cell, w, a in zip(row, widths, record["align"],
+                                                     strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+def table(rows, *, header, caption: str = "", align: str | None = None) -> None:
+    """Show a table of results (see :func:`table_record`)."""
+    record = table_record(rows, header=header, caption=caption, align=align)
+    _display({TABLE_MIME: record}, {"text/html": table_html(record),
+                                    "text/plain": table_text(record)})

@@ -8,17 +8,22 @@ missing browser is a failure: .ci/run installs it.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from snippets.sitebuild.browse import EAGER
 from snippets.sitebuild.browser import (
     CHROMIUM_ARGS,
+    READING,
     chromium_path,
     offline_context,
     page_paths,
     serve,
+    smallest_figure_text_px,
+    svg_reader,
     watch_page,
 )
 from snippets.sitebuild.vendor import axe_script
@@ -32,6 +37,7 @@ def _chapter_slugs() -> list[str]:
                   if 'exec="on"' in p.read_text() and p.name != "errata.md")
 
 
+CHAPTERS = set(_chapter_slugs())
 PAGES = sorted(["" if p.stem == "index" else f"{p.stem}/" for p in (ROOT / "docs").glob("*.md")]
                + [f"notebooks/{slug}/" for slug in _chapter_slugs()])
 
@@ -61,8 +67,8 @@ def base_url(site):
         yield url
 
 
-def open_page(browser, url: str, color_scheme: str = "light"):
-    context, watch = offline_context(browser, color_scheme, viewport={"width": 1280,
+def open_page(browser, url: str, color_scheme: str = "light", width: int = 1280):
+    context, watch = offline_context(browser, color_scheme, viewport={"width": width,
                                                                       "height": 900})
     page = watch_page(context.new_page(), watch)
     page.goto(url, wait_until="load")
@@ -86,37 +92,118 @@ def test_every_page_of_the_site_is_tested(site):
     assert page_paths(site) == PAGES
 
 
+# What a reader must get from every chapter (issue "pages that read well on every screen").
+SMALLEST_FIGURE_TEXT_PX = {1280: 11.0, 390: 9.0}
+MONOSPACE_SHARE = 0.35
+FIRST_VISIT_KIB = 250
+
+
 @pytest.mark.parametrize("path", PAGES)
-def test_page_in_both_palettes(browser, base_url, path):
+def test_page_in_both_palettes(browser, base_url, site, path):
     """Loads without console errors or requests off 127.0.0.1; math typeset; figures
-    loaded, with alt text, inverted on the dark palette; no serious or critical axe-core
-    violations."""
+    loaded, with alt text, drawn for the palette (never inverted by a filter); no serious or
+    critical axe-core violations. At 1280 and 390 px: figure text legible, nothing cut off,
+    no TeX in titles; chapters mostly prose, figures and tables."""
+    read = svg_reader(site, base_url)
+    chapter = path.rstrip("/") in CHAPTERS
     for scheme in ("light", "dark"):
-        context, page, watch = open_page(browser, base_url + path, scheme)
-        try:
-            assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == \
-                {"light": "default", "dark": "slate"}[scheme]
-            assert page.locator(".katex-error").count() == 0
-            assert page.evaluate(RAW_TEX) == [], "TeX left untypeset"
-            images = page.eval_on_selector_all(
-                "img", "els => els.map(e => [e.naturalWidth, e.getAttribute('alt') || '', "
-                       "getComputedStyle(e).filter, !!e.closest('.bp-figure')])")
-            for width, alt, css_filter, is_figure in images:
-                assert width > 0, "an image did not load"
-                assert alt.strip(), "an image without alt text"
-                if is_figure:  # white SVG figures are inverted, hues kept, on the dark palette
-                    assert ("invert" in css_filter) == (scheme == "dark"), css_filter
-            assert watch.errors == [], watch.errors
-            assert watch.blocked == [], f"requests off 127.0.0.1: {watch.blocked}"
-            page.add_script_tag(path=str(axe_script(ROOT / ".vendor")))
-            violations = page.evaluate("async () => (await axe.run(document, "
-                                       "{resultTypes: ['violations']})).violations")
-            serious = [f"{v['id']} ({v['impact']}, {len(v['nodes'])} nodes): {v['help']}; "
-                       f"e.g. {v['nodes'][0]['target']}"
-                       for v in violations if v["impact"] in ("serious", "critical")]
-            assert not serious, f"{scheme} palette:\n" + "\n".join(serious)
-        finally:
-            context.close()
+        for width in (1280, 390):
+            context, page, watch = open_page(browser, base_url + path, scheme, width=width)
+            try:
+                assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == \
+                    {"light": "default", "dark": "slate"}[scheme]
+                assert page.locator(".katex-error").count() == 0
+                assert page.evaluate(RAW_TEX) == [], "TeX left untypeset"
+                page.evaluate(EAGER)
+                images = page.eval_on_selector_all(
+                    "img", "els => els.map(e => [e.naturalWidth, e.getAttribute('alt') || '', "
+                           "getComputedStyle(e).filter, e.className, e.getClientRects().length,"
+                           " e.getAttribute('src')])")
+                for natural, alt, css_filter, kind, shown, src in images:
+                    assert natural > 0, f"an image did not load: {src}"
+                    assert alt.strip(), "an image without alt text"
+                    assert css_filter == "none", f"a figure is changed by a filter: {css_filter}"
+                    if kind in ("bp-light", "bp-dark"):  # the palette's own drawing shows
+                        assert bool(shown) == (kind == {"light": "bp-light",
+                                                        "dark": "bp-dark"}[scheme]), src
+                page.wait_for_timeout(150)  # reading.js marks wide blocks once fonts are in
+                metrics = page.evaluate(READING)
+                where = f"{path} at {width} px, {scheme}"
+                smallest = smallest_figure_text_px(metrics["figures"], read)
+                if smallest is not None:
+                    assert smallest >= SMALLEST_FIGURE_TEXT_PX[width], \
+                        f"{where}: figure text as small as {smallest:.1f} px"
+                if width == 1280:
+                    assert metrics["wide"] == [], f"{where}: blocks scroll sideways"
+                else:
+                    assert all(block["cue"] for block in metrics["wide"]), \
+                        f"{where}: a block scrolls without a cue: {metrics['wide']}"
+                clipped = [m for m in metrics["math"] if not (m["scrolls"] and m["cue"])]
+                assert clipped == [], f"{where}: equations cut off: {clipped}"
+                assert metrics["tex"] == [], f"{where}: TeX in the title or navigation"
+                if chapter and width == 1280 and scheme == "light":
+                    assert metrics["monoShare"] <= MONOSPACE_SHARE, \
+                        f"{where}: monospace blocks take {metrics['monoShare']:.0%} of the page"
+                assert watch.errors == [], watch.errors
+                assert watch.blocked == [], f"requests off 127.0.0.1: {watch.blocked}"
+                if width == 1280:
+                    page.add_script_tag(path=str(axe_script(ROOT / ".vendor")))
+                    violations = page.evaluate("async () => (await axe.run(document, "
+                                               "{resultTypes: ['violations']})).violations")
+                    serious = [f"{v['id']} ({v['impact']}, {len(v['nodes'])} nodes): "
+                               f"{v['help']}; e.g. {v['nodes'][0]['target']}"
+                               for v in violations if v["impact"] in ("serious", "critical")]
+                    assert not serious, f"{scheme} palette:\n" + "\n".join(serious)
+            finally:
+                context.close()
+
+
+@pytest.mark.parametrize("slug", sorted(CHAPTERS))
+def test_figures_are_numbered_referred_to_and_open_full_size(browser, base_url, slug):
+    context, page, _ = open_page(browser, f"{base_url}{slug}/")
+    try:
+        figures = page.eval_on_selector_all(
+            ".md-content figure.bp-figure",
+            "els => els.map(e => [e.id, e.querySelector('figcaption').textContent])")
+        for number, (anchor, caption) in enumerate(figures, start=1):
+            assert anchor.startswith("fig-")
+            assert caption.startswith(f"Figure {number}. "), caption
+            references = page.locator(f".md-content a[href$='#{anchor}']:not(.bp-figure-number)")
+            assert references.count() >= 1, f"{slug}: no text refers to {anchor}"
+            assert references.first.inner_text() == f"Figure {number}"
+        if figures:
+            page.locator(".md-content a.bp-zoom").first.click()
+            dialog = page.locator("dialog.bp-lightbox[open] img")
+            dialog.wait_for()
+            assert page.evaluate("document.querySelector('dialog.bp-lightbox img')"
+                                 ".naturalWidth") > 0
+            page.keyboard.press("Escape")
+            page.wait_for_function("!document.querySelector('dialog.bp-lightbox')")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("slug", sorted(CHAPTERS))
+def test_a_first_visit_is_light(browser, base_url, slug):
+    """Every byte a first visit loads, compressed as a web server sends it."""
+    import gzip
+
+    context, watch = offline_context(browser, viewport={"width": 1280, "height": 900})
+    page = watch_page(context.new_page(), watch)
+    responses = []
+    page.on("response", responses.append)
+    try:
+        page.goto(f"{base_url}{slug}/", wait_until="load")
+        page.wait_for_timeout(500)
+        total = 0
+        for response in responses:
+            try:
+                total += len(gzip.compress(response.body(), 6))
+            except Exception:   # no body (aborted, redirect)
+                continue
+        assert total / 1024 <= FIRST_VISIT_KIB, f"{slug}: {total / 1024:.0f} KiB"
+    finally:
+        context.close()
 
 
 def test_palette_toggle_switches_light_and_dark(browser, base_url):
@@ -152,18 +239,47 @@ def test_instant_navigation_keeps_math_typeset(browser, base_url):
         context.close()
 
 
+def search(page, query: str) -> list[tuple[str, str]]:
+    """Type ``query`` into Material's search as a reader does; (path, text) of each result."""
+    box = page.locator(".md-search__input")
+    box.click()
+    # Typed key by key, as a reader does: Material answers keyboard input, and the
+    # index may still be loading in its worker when the first key arrives.
+    box.press_sequentially(query, delay=30)
+    page.wait_for_selector(".md-search-result__item", timeout=10_000)
+    return page.eval_on_selector_all(
+        ".md-search-result__item > a",
+        "els => els.map(e => [new URL(e.href).pathname, e.innerText])")
+
+
 def test_search_finds_the_vanishing_gradients_chapter(browser, base_url):
     context, page, _ = open_page(browser, base_url)
     try:
-        box = page.locator(".md-search__input")
-        box.click()
-        # Typed key by key, as a reader does: Material answers keyboard input, and the
-        # index may still be loading in its worker when the first key arrives.
-        box.press_sequentially("vanishing", delay=30)
-        page.wait_for_selector(".md-search-result__item", timeout=10_000)
-        pages = page.eval_on_selector_all(
-            ".md-search-result__item > a", "els => els.map(e => new URL(e.href).pathname)")
+        pages = [path for path, _ in search(page, "vanishing")]
         assert pages[0] == urlsplit(base_url).path + "products-of-jacobians/", pages
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("query", ["initialization", "initialisation"])
+def test_search_finds_either_spelling(browser, base_url, query):
+    context, page, _ = open_page(browser, base_url)
+    try:
+        results = search(page, query)
+        chapter = urlsplit(base_url).path + "activations-and-initialisation/"
+        assert chapter in [path for path, _ in results], results
+        assert not any("initialization" in text.lower() for _, text in results
+                       if query == "initialisation"), "the hidden spelling shows"
+    finally:
+        context.close()
+
+
+def test_search_results_show_no_tex(browser, base_url):
+    context, page, _ = open_page(browser, base_url)
+    try:
+        results = search(page, "gradient")
+        assert results
+        assert not [text for _, text in results if re.search(r"\\[()\[\]]|\\[a-z]+", text)]
     finally:
         context.close()
 

@@ -23,11 +23,12 @@ def _float(z) -> np.ndarray:
 
 # --8<-- [start:sigmoid]
 def sigmoid(z):
-    """The logistic sigmoid 1 / (1 + exp(-z)), without overflow for any finite ``z``.
+    """The logistic sigmoid 1 / (1 + exp(-z)), without overflow for any z.
 
-    The textbook formula overflows in ``exp(-z)`` for z < -709. Both of its forms,
-    1 / (1 + e^-z) and e^z / (1 + e^z), are exact; each is safe on one side of zero, so
-    each side uses its own, through e = exp(-|z|), which lies in (0, 1].
+    The textbook formula overflows in ``exp(-z)`` for z < -709. Both of its
+    forms, 1 / (1 + e^-z) and e^z / (1 + e^z), are exact; each is safe on one
+    side of zero, so each side uses its own, through e = exp(-|z|), which
+    lies in (0, 1].
 
     z: any shape -> same shape.
 
@@ -44,10 +45,11 @@ def sigmoid(z):
 
 # --8<-- [start:sigmoid_prime]
 def sigmoid_prime(z):
-    """The derivative sigma'(z) = sigma(z) * sigma(-z) = sigma(z) * (1 - sigma(z)).
+    """The derivative sigma'(z) = sigma(z) sigma(-z) = sigma(z) (1 - sigma(z)).
 
-    Computed as e / (1 + e)^2 with e = exp(-|z|), which equals sigma(z) * sigma(-z) and
-    keeps full relative precision in the tails, where 1 - sigma(z) cancels to 0.
+    Computed as e / (1 + e)^2 with e = exp(-|z|), which equals
+    sigma(z) sigma(-z) and keeps full relative precision in the tails, where
+    1 - sigma(z) cancels to 0.
 
     z: any shape -> same shape.
 

@@ -10,7 +10,7 @@ from decimal import Decimal, localcontext
 import numpy as np
 
 from snippets.bp.activations import sigmoid, sigmoid_prime
-from snippets.figures import show, subplots
+from snippets.figures import show, subplots, table
 
 x = np.linspace(-10.0, 10.0, 2001)  # the grid every check below uses
 # --8<-- [end:setup]
@@ -63,29 +63,26 @@ def exact_sigmoid_prime(t):
         return float(e / (1 + e) ** 2)
 
 
-print(f"{'x':>3} {'σ(1-σ)':>11} {'σ(x)σ(-x)':>11} {'exact':>11}"
-      f" {'rel.err':>9} {'rel.err':>9}")
-print(f"{'':>3} {'':>11} {'':>11} {'':>11} {'of 1-σ':>9} {'of σ(-x)':>9}")
-rel_err = {}
+rel_err, rows = {}, []
 for t in [1.0, 10.0, 20.0, 30.0, 36.0, 40.0]:
     s = sigmoid(t)
     one_minus, mirrored = s * (1 - s), s * sigmoid(-t)
     exact = exact_sigmoid_prime(t)
     rel_err[t] = (abs(one_minus - exact) / exact,
                   abs(mirrored - exact) / exact)
-    print(f"{t:3.0f} {one_minus:11.4e} {mirrored:11.4e} {exact:11.4e}"
-          f" {rel_err[t][0]:9.1e} {rel_err[t][1]:9.1e}")
+    rows.append([f"{t:.0f}", f"{one_minus:.4e}", f"{mirrored:.4e}", f"{exact:.4e}",
+                 f"{rel_err[t][0]:.1e}", f"{rel_err[t][1]:.1e}"])
+table(rows, header=["x", "σ(x)(1−σ(x))", "σ(x)σ(−x)", "exact",
+                    "rel. error, 1−σ form", "rel. error, σ(−x) form"])
 # --8<-- [end:tails]
 
 # --8<-- [start:plot]
 grid = np.linspace(-8.0, 8.0, 401)
-fig, ax = subplots(figsize=(6.4, 3.4))
+fig, ax = subplots(figsize=(4.8, 3.0))
 ax.plot(grid, sigmoid(grid), label=r"$\sigma(x)$")
-ax.plot(grid, sigmoid_prime(grid),
-        label=r"$\sigma'(x) = \sigma(x)\,\sigma(-x)$")
+ax.plot(grid, sigmoid_prime(grid), label=r"$\sigma'(x)$")
 ax.axhline(0.25, color="0.5", linestyle=":", linewidth=1)
-ax.annotate(r"$\max\,\sigma' = \sigma'(0) = 1/4$",
-            xy=(0, 0.25), xytext=(1.2, 0.42),
+ax.annotate(r"$\sigma'(0) = 1/4$", xy=(0, 0.25), xytext=(1.6, 0.4),
             arrowprops={"arrowstyle": "->", "color": "0.3"})
 ax.set_xlabel("$x$")
 ax.set_ylim(-0.02, 1.02)

@@ -146,3 +146,96 @@ def watch_page(page, watch: Watch):
     page.on("console", lambda m: watch.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: watch.errors.append(str(e)))
     return page
+
+
+# Reading metrics: what a reader sees of a page, measured in the browser. Used by the browser
+# tests (each has a limit) and printed by ``python -m snippets.sitebuild.browse``.
+
+READING = r"""() => {
+  const content = document.querySelector(".md-content");
+  const visible = (e) => e.getClientRects().length > 0
+    && getComputedStyle(e).visibility !== "hidden";
+  const figures = [...content.querySelectorAll(".bp-figure img, figure img")].filter(visible)
+    .map((img) => ({src: img.currentSrc || img.src, width: img.getBoundingClientRect().width}));
+  const label = (e) => e.textContent.trim().slice(0, 60);
+  const wide = [...content.querySelectorAll("pre > code")].filter(visible)
+    .filter((e) => e.scrollWidth > e.clientWidth + 1)
+    .map((e) => ({text: label(e), over: e.scrollWidth - e.clientWidth,
+                  cue: e.classList.contains("bp-scrolls")}));
+  const math = [...content.querySelectorAll("div.arithmatex")].filter(visible)
+    .filter((e) => e.scrollWidth > e.clientWidth + 1)
+    .map((e) => ({text: label(e), over: e.scrollWidth - e.clientWidth,
+                  scrolls: ["auto", "scroll"].includes(getComputedStyle(e).overflowX),
+                  cue: e.classList.contains("bp-scrolls")}));
+  const article = content.querySelector("article") || content;
+  const height = article.getBoundingClientRect().height;
+  let mono = 0;
+  for (const pre of article.querySelectorAll("pre")) {
+    if (visible(pre) && !pre.parentElement.closest("pre")) {
+      mono += pre.getBoundingClientRect().height;
+    }
+  }
+  const links = document.querySelectorAll(".md-nav__link, .md-header__topic");
+  const texts = [document.title, ...[...links].map((e) => e.textContent)];
+  return {figures, wide, math, monoShare: mono / height, height,
+          tex: texts.filter((t) => /\\\(|\\\)|\\[a-zA-Z]+/.test(t)).map((t) => t.trim())};
+}"""
+
+
+def svg_text_sizes(svg: str) -> list[float]:
+    """The size in points of every piece of text in a Matplotlib SVG (text drawn as paths:
+    a group ``scale(s -s)`` holds text of 100 s points; a glyph scaled again inside it, as a
+    superscript is, is smaller by that factor).
+
+    >>> svg_text_sizes('<svg xmlns="http://www.w3.org/2000/svg"><g transform="translate(1 2) '
+    ...                'scale(0.12 -0.12)"><use transform="translate(3 4) scale(0.7)"/></g></svg>')
+    [12.0, 8.4]
+    """
+    import xml.etree.ElementTree as ET
+
+    sizes = []
+    for group in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}g"):
+        flip = re.search(r"scale\(([\d.]+) -([\d.]+)\)", group.get("transform", ""))
+        if not flip:
+            continue
+        size = 100 * float(flip[1])
+        sizes.append(round(size, 3))
+        for use in group.iter("{http://www.w3.org/2000/svg}use"):
+            inner = re.search(r"scale\(([\d.]+)\)", use.get("transform", ""))
+            if inner:
+                sizes.append(round(size * float(inner[1]), 3))
+    return sizes
+
+
+def svg_width_pt(svg: str) -> float:
+    return float(re.search(r'<svg[^>]*\bwidth="([\d.]+)pt"', svg)[1])
+
+
+def smallest_figure_text_px(figures: list[dict], read) -> float | None:
+    """The smallest text, in CSS pixels, in the figures as shown: its size in the drawing
+    times the scale at which the drawing is shown. ``read(src)`` gives an image's SVG."""
+    smallest = None
+    for figure in figures:
+        svg = read(figure["src"])
+        if svg is None:
+            continue
+        sizes = svg_text_sizes(svg)
+        if not sizes:
+            continue
+        px = min(sizes) * figure["width"] / svg_width_pt(svg)
+        smallest = px if smallest is None else min(smallest, px)
+    return smallest
+
+
+def svg_reader(site: Path, base_url: str):
+    """``read(src)`` for images of ``site`` served at ``base_url``: data: URIs and files."""
+    import base64
+
+    def read(src: str) -> str | None:
+        if src.startswith("data:image/svg+xml;base64,"):
+            return base64.b64decode(src.split(",", 1)[1]).decode()
+        if src.startswith(base_url) and src.endswith(".svg"):
+            path = site / src[len(base_url):].split("?")[0]
+            return path.read_text() if path.is_file() else None
+        return None
+    return read

@@ -65,6 +65,12 @@ from snippets.sitebuild.execution import (
 from snippets.sitebuild.fences import FenceError, scan_page
 from snippets.sitebuild.library import build_wheel, wheel_name
 from snippets.sitebuild.notebooks import chapter_notebook, install_cell, write_if_changed
+from snippets.sitebuild.presentation import (
+    number_equations,
+    number_references,
+    plain_tex,
+    spelling_variants,
+)
 
 log = logging.getLogger("mkdocs.plugins.backprop")
 PLUGIN_DIR = Path(__file__).resolve().parent
@@ -156,6 +162,9 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
                 self.fences[file.src_uri] = fences
         self.executor.execute_pages(self.fences, workers=self.workers)
         self._add_figures(files, config)
+        self.equation_numbers = {file.src_uri: number_equations(file.content_string)[1]
+                                 for file in files.documentation_pages()
+                                 if file.src_uri.endswith(".md")}
         self.notebook_of: dict[str, str] = {}  # chapter src_uri -> notebook src_uri
         self.download_of: dict[str, str] = {}   # notebook page src_uri -> download uri
         if self.config.notebooks:
@@ -170,19 +179,35 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
         return files
 
     def _add_figures(self, files: Files, config: Any) -> None:
-        """Every figure the blocks drew, as an SVG file named by its content: the browser
-        caches it, and a chapter and its notebook page share it."""
-        self.figure_uri: dict[str, str] = {}
-        for prepared in self.executor.prepared.values():
-            for _, result in prepared:
-                for kind, data in result.events:
-                    record = data.get(self.figures.FIGURE_MIME) if kind == "display" else None
-                    if record is None or record["svg"] in self.figure_uri:
-                        continue
-                    digest = hashlib.sha256(record["svg"].encode()).hexdigest()[:16]
-                    uri = f"assets/figures/{digest}.svg"
-                    self.figure_uri[record["svg"]] = uri
-                    files.append(File.generated(config, uri, content=record["svg"]))
+        """Number every figure in page order and name its anchor after the snippet section
+        that draws it (``fig-sweep-plot``); write each panel, in both palettes, as an SVG file
+        named by its content: the browser caches it, and a chapter and its notebook page
+        share it."""
+        self.figure_info: dict[int, dict] = {}     # id(record) -> anchor, number, files
+        self.figure_numbers: dict[str, dict[str, int]] = {}   # page -> {anchor: number}
+        written: set[str] = set()
+        for page, prepared in self.executor.prepared.items():
+            numbers = self.figure_numbers.setdefault(page, {})
+            for fence, result in prepared:
+                records = [data[self.figures.FIGURE_MIME] for kind, data in result.events
+                           if kind == "display" and self.figures.FIGURE_MIME in data]
+                for k, record in enumerate(records, start=1):
+                    anchor = "fig-" + fence.section.name.replace("_", "-")
+                    anchor += f"-{k}" if len(records) > 1 else ""
+                    numbers[anchor] = len(numbers) + 1
+                    uris = []
+                    for panel in record["panels"]:
+                        pair = []
+                        for svg in (panel["svg"], self.figures.dark_svg(panel["svg"])):
+                            digest = hashlib.sha256(svg.encode()).hexdigest()[:16]
+                            uri = f"assets/figures/{digest}.svg"
+                            if uri not in written:
+                                written.add(uri)
+                                files.append(File.generated(config, uri, content=svg))
+                            pair.append(uri)
+                        uris.append(tuple(pair))
+                    self.figure_info[id(record)] = {"anchor": anchor, "number": numbers[anchor],
+                                                    "uris": uris}
 
     def _add_library(self, files: Files, config: Any) -> None:
         """The project modules the chapters import, as a wheel the notebooks install."""
@@ -224,23 +249,35 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
 
     def _render_display(self, bundle: dict, page_url: str | None = None) -> str:
         """A display event as the HTML of the page at ``page_url`` (default: the page being
-        rendered); figures point to their files."""
+        rendered): figures point to their files and carry their numbers; tables are tables."""
+        if self.figures.TABLE_MIME in bundle:
+            return self.figures.table_html(bundle[self.figures.TABLE_MIME])
         record = bundle.get(self.figures.FIGURE_MIME)
         if record is None:
             return plain_render(bundle)
         page_url = self.page_url if page_url is None else page_url
         base = page_url if page_url.endswith("/") else posixpath.dirname(page_url)
-        src = posixpath.relpath(self.figure_uri[record["svg"]], base or ".")
-        return self.figures.site_html(record, src=src)
+        info = self.figure_info[id(record)]
+        srcs = [tuple(posixpath.relpath(uri, base or ".") for uri in pair)
+                for pair in info["uris"]]
+        return self.figures.site_html(record, srcs, number=info["number"],
+                                      anchor=info["anchor"])
 
     def _notebook_page_display(self, bundle: dict, page_url: str) -> dict:
+        if self.figures.TABLE_MIME in bundle:
+            return {"text/html": self._render_display(bundle, page_url)}
         record = bundle.get(self.figures.FIGURE_MIME)
         if record is None:
             return bundle
         return {"text/html": self._render_display(bundle, page_url),
-                "text/plain": record["alt"]}
+                "text/plain": "\n".join(p["alt"] for p in record["panels"])}
 
     def _download_display(self, bundle: dict) -> dict:
+        """A display event as Jupyter shows it (what the same code displays in a kernel)."""
+        if self.figures.TABLE_MIME in bundle:
+            record = bundle[self.figures.TABLE_MIME]
+            return {"text/html": self.figures.table_html(record),
+                    "text/plain": self.figures.table_text(record)}
         record = bundle.get(self.figures.FIGURE_MIME)
         return self.figures.notebook_bundle(record) if record else bundle
 
@@ -251,6 +288,8 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
             raise PluginError(str(error)) from None
         self.executor.start_page(page.file.src_uri, fences)  # results: see on_files
         self.page_url = page.url
+        self.page_fences = list(fences)
+        markdown, _ = number_equations(markdown)
         notebook = self.notebook_of.get(page.file.src_uri)
         if notebook:
             target = posixpath.relpath(notebook, posixpath.dirname(page.file.src_uri) or ".")
@@ -271,7 +310,34 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
             log.warning(problem)
         html, anchors = _rewrite_md_links(html, page, files)
         self.printed_anchors += anchors
+        # Figures come from snippet output, which MkDocs does not search for anchors.
+        if page.present_anchor_ids is not None:
+            page.present_anchor_ids |= set(self.figure_numbers.get(page.file.src_uri, {}))
+        html, missing = number_references(html, lambda href, anchor:
+                                          self._number_of(page, href, anchor, files))
+        for target in missing:
+            log.warning(f"Doc file '{page.file.src_uri}' refers to '{target}', but there is "
+                        "no such figure or equation")
+        # No TeX where it cannot be typeset: the title bar, navigation, table of contents.
+        if page.title:
+            page.title = plain_tex(page.title)
+        _plain_toc(page.toc)
         return html
+
+    def _number_of(self, page: Any, href: str, anchor: str, files: Files) -> int | None:
+        """The number of figure or equation ``anchor`` on the page ``href`` points to."""
+        src = page.file.src_uri
+        if href:
+            base = page.url if page.url.endswith("/") else posixpath.dirname(page.url)
+            url = posixpath.normpath(posixpath.join(base, href))
+            url = "" if url == "." else url.rstrip("/") + "/"
+            target = next((f for f in files.documentation_pages()
+                           if f.url.rstrip("/") + "/" == url or f.url == url), None)
+            if target is None:
+                return None
+            src = target.src_uri
+        table = self.figure_numbers if anchor.startswith("fig-") else self.equation_numbers
+        return table.get(src, {}).get(anchor)
 
     def _notebook_page(self, html: str, page: Any) -> str:
         page.meta["search"] = {"exclude": True}  # its text is the chapter's, indexed there
@@ -312,6 +378,7 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
         return output
 
     def on_post_build(self, *, config: Any) -> None:
+        _plain_search_index(Path(config.site_dir) / "search" / "search_index.json")
         for name, css in self.notebook_css.items():
             target = Path(config.site_dir) / name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -330,7 +397,34 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
                 json.dumps({"pages": stats.seconds, "blocks": stats.blocks}))
 
     def _format_python(self, **kwargs: Any) -> str:
-        return markdown_exec.base_format(language="python", run=self._run, **kwargs)
+        """A block as the page shows it: its code (visible, or folded with ``source="folded"``,
+        for set-up and plotting code), then its output, marked as output."""
+        code, session = kwargs["code"], kwargs.get("session") or ""
+        fence = next((f for f in self.page_fences if f.session == session
+                      and f.section.code.strip("\n") == code.strip("\n")), None)
+        if fence is not None:
+            self.page_fences.remove(fence)
+        source = kwargs.pop("source", "")
+        shown = ""
+        if source:
+            shown = markdown_exec.base_format(
+                language="python", run=lambda *args, **extra: "",
+                **{**kwargs, "source": "above", "html": False, "result": ""})
+            if source == "folded":
+                where = (f"{fence.section.path.name}, {fence.section.name}" if fence
+                         else "code")
+                # Not in the search index: set-up and plotting code is not what readers
+                # search for, and it was half of the index every page loads.
+                shown = (f'<details class="bp-code" data-search-exclude="1"><summary>Code '
+                         f'<span class="bp-where">({where})</span></summary>\n{shown!s}\n'
+                         "</details>")
+        output = str(markdown_exec.base_format(language="python", run=self._run, **kwargs))
+        if output.strip():
+            # Printed output stays out of the search index; figures and tables (captions,
+            # headers) go in.
+            output = (f'<div class="bp-output-html">{output}</div>' if kwargs.get("html") else
+                      f'<div class="bp-output" data-search-exclude="1">{output}</div>')
+        return str(shown) + output  # plain strings: Markup + str would escape the str
 
     def _run(self, code: str, returncode: int | None = None, session: str | None = None,
              id: str | None = None, **extra: Any) -> str:
@@ -360,6 +454,28 @@ def _set_source_date_epoch(root: Path) -> None:
         return
     if out.isdigit():
         os.environ["SOURCE_DATE_EPOCH"] = out
+
+
+def _plain_toc(items) -> None:
+    for item in items or []:
+        item.title = plain_tex(item.title)
+        _plain_toc(item.children)
+
+
+def _plain_search_index(path: Path) -> None:
+    """Search results show titles and text: no TeX in them, and the American spelling of
+    each British word hidden beside the text, so that either spelling finds it."""
+    if not path.is_file():
+        return
+    index = json.loads(path.read_text(encoding="utf-8"))
+    for doc in index.get("docs", []):
+        doc["title"] = plain_tex(doc["title"])
+        doc["text"] = plain_tex(doc["text"])
+        variants = spelling_variants(doc["title"] + " " + doc["text"])
+        if variants:
+            doc["text"] += f'<span class="bp-spelling" hidden>{" ".join(variants)}</span>'
+    path.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")),
+                    encoding="utf-8")
 
 
 def _forget_project_modules(root: Path) -> None:

@@ -14,13 +14,7 @@ document$.subscribe(({ body }) => {
     });
     element.dataset.typeset = "";
   }
-  // A wide equation scrolls sideways, and keyboard users must be able to reach it. Its width
-  // is known once KaTeX's fonts have loaded.
-  document.fonts.ready.then(() => {
-    for (const element of body.querySelectorAll("div.arithmatex")) {
-      if (element.scrollWidth > element.clientWidth) element.tabIndex = 0;
-    }
-  });
+  // (A wide equation scrolls sideways: reading.js marks it and lets the keyboard reach it.)
   // Math inside HTML that arithmatex never saw: notebook Markdown cells (rendered by
   // nbconvert) write it as $..$, figure captions (printed by snippets) as \( \) and \[ \].
   typesetWithin(body, ".jupyter-wrapper .jp-RenderedMarkdown", [
