@@ -83,3 +83,20 @@ def test_ruff_is_clean():
     result = subprocess.run([ruff, "check", "snippets", "tests"], cwd=ROOT,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+SHOWN_COLUMNS = 79  # what a code block holds at 1280 px without scrolling (test_browser checks)
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in (ROOT / "docs").glob("*.md")))
+def test_every_line_of_code_a_page_shows_fits_without_scrolling(page):
+    from snippets.sitebuild.fences import find_section
+
+    long = []
+    for target in re.findall(r'--8<-- "([^"]+)"', (ROOT / "docs" / page).read_text()):
+        path, _, name = target.rpartition(":")
+        section = find_section(ROOT / path, name)
+        long += [f"{path}:{section.first_line + i}: {len(line)} columns"
+                 for i, line in enumerate(section.code.splitlines())
+                 if len(line) > SHOWN_COLUMNS]
+    assert not long, "\n".join(long)
