@@ -71,7 +71,7 @@ for t in [1.0, 10.0, 20.0, 30.0, 36.0, 40.0]:
     rel_err[t] = (abs(one_minus - exact) / exact,
                   abs(mirrored - exact) / exact)
     rows.append([f"{t:.0f}", f"{one_minus:.4e}", f"{mirrored:.4e}",
-                 f"{exact:.4e}", f"{rel_err[t][0]:.1e}", f"{rel_err[t][1]:.1e}"])
+                 f"{exact:.4e}", *(f"{err:.1e}" for err in rel_err[t])])
 table(rows, header=["x", "σ(x)(1−σ(x))", "σ(x)σ(−x)", "exact",
                     "rel. error, 1−σ form", "rel. error, σ(−x) form"])
 # --8<-- [end:tails]
