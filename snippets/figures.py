@@ -186,10 +186,12 @@ def _data_uri(svg: str) -> str:
 
 
 def site_html(record: dict, srcs: list[tuple[str, str]] | None = None, *,
-              number: int | None = None, anchor: str | None = None) -> str:
+              number: int | None = None, anchor: str | None = None,
+              explorer: str | None = None) -> str:
     """The figure as the site shows it: each panel in both palettes (``srcs``: a (light,
     dark) pair of URLs per panel), a link to open it at full size, the caption, and, when
-    given, its number and anchor."""
+    given, its number and anchor. ``explorer`` is the URL of an interactive figure's
+    definition: the page's script then draws it in place of the static panels."""
     panels = []
     for i, panel in enumerate(record["panels"]):
         light, dark = srcs[i] if srcs else (_data_uri(panel["svg"]),) * 2
@@ -203,9 +205,11 @@ def site_html(record: dict, srcs: list[tuple[str, str]] | None = None, *,
     label = ""
     if number is not None:
         label = f'<a class="bp-figure-number" href="#{anchor}">Figure {number}</a>. '
-    ident = f' id="{anchor}"' if anchor else ""
+    attrs = ' class="bp-figure bp-explorer"' if explorer else ' class="bp-figure"'
+    attrs += f' id="{anchor}"' if anchor else ""
+    attrs += f' data-explorer="{explorer}"' if explorer else ""
     count = len(panels)
-    return (f'<figure class="bp-figure"{ident}><div class="bp-panels" data-panels="{count}">'
+    return (f'<figure{attrs}><div class="bp-panels" data-panels="{count}">'
             + "".join(panels) + "</div>"
             f"<figcaption>{label}{html.escape(record['caption'], quote=False)}</figcaption>"
             "</figure>")
@@ -295,3 +299,90 @@ def table(rows, *, header, caption: str = "", align: str | None = None) -> None:
     record = table_record(rows, header=header, caption=caption, align=align)
     _display({TABLE_MIME: record}, {"text/html": table_html(record),
                                     "text/plain": table_text(record)})
+
+
+# Interactive figures ----------------------------------------------------------------------
+
+EXPLORER_MIME = "application/vnd.backprop.explorer+json"
+
+
+def _key(values) -> str:
+    return "|".join(str(v) for v in values)
+
+
+def explorer(*, controls: list[dict], states: dict, x: dict, y: dict, default: tuple,
+             alt: str, caption: str, band: str = "range over seeds") -> None:
+    """A figure the reader changes, over results computed here, at build time.
+
+    ``controls``: ``{"name", "label", "values": [...], "format": "{} layers"}`` each (a
+    slider for numbers, a menu for text). ``states``: for every combination of the controls'
+    values (a tuple, in the controls' order), the series to draw: ``{"name", "x": [...],
+    "y": [...]}``, with ``"lo"`` and ``"hi"`` for a band (``band`` names it in the legend).
+    ``x`` and ``y``: the axes, ``{"label", "scale": "linear" or "log", "domain": [lo, hi]}``
+    (fixed, so that a change of state shows as motion). The ``default`` state is also drawn
+    as a static figure with ``alt`` and ``caption``: what a reader without JavaScript, a
+    printout and the notebook show, from the same numbers.
+    """
+    names = [c["name"] for c in controls]
+    for combination in states:
+        if len(combination) != len(controls):
+            raise ValueError(f"state {combination} needs one value per control {names}")
+    missing = [s for s in _all_states(controls) if s not in states]
+    if missing:
+        raise ValueError(f"{len(missing)} states have no results, e.g. {missing[0]}")
+    if default not in states:
+        raise ValueError(f"the default state {default} is not among the states")
+    colours = [f"#{''.join(f'{round(c * 255):02x}' for c in rgb)}" for rgb in _cycle()]
+    definition = {"controls": controls, "x": x, "y": y, "band": band,
+                  "default": _key(default),
+                  "colours": {"light": colours, "dark": [dark_colour(c) for c in colours]},
+                  "states": {_key(k): _rounded(v) for k, v in states.items()}}
+    fig = static_panel(definition, definition["default"])
+    record = figure_record(fig, alt=alt, caption=caption)
+    _display({EXPLORER_MIME: {"definition": definition, "static": record}},
+             notebook_bundle(record))
+
+
+def _cycle():
+    """The colours of Matplotlib's default cycle, as (r, g, b) in [0, 1]."""
+    from matplotlib.colors import to_rgb
+
+    return [to_rgb(f"C{i}") for i in range(10)]
+
+
+def _all_states(controls):
+    combos = [()]
+    for control in controls:
+        combos = [(*c, v) for c in combos for v in control["values"]]
+    return combos
+
+
+def _rounded(series: list[dict]) -> list[dict]:
+    """Four significant digits: what a reader can see, in a fraction of the bytes."""
+    out = []
+    for s in series:
+        item = {"name": s["name"]}
+        for field in ("x", "y", "lo", "hi"):
+            if field in s:
+                item[field] = [None if v is None or v != v else float(f"{v:.4g}")
+                               for v in (float(v) for v in s[field])]
+        out.append(item)
+    return out
+
+
+def static_panel(definition: dict, key: str):
+    """The Matplotlib panel of one state of an explorer (its static form)."""
+    fig, ax = subplots(figsize=(4.8, 3.2))
+    for i, series in enumerate(definition["states"][key]):
+        colour = f"C{i}"
+        ax.plot(series["x"], series["y"], color=colour, label=series["name"])
+        if "lo" in series:
+            ax.fill_between(series["x"], series["lo"], series["hi"], color=colour,
+                            alpha=0.18, linewidth=0)
+    for axis, spec in (("x", definition["x"]), ("y", definition["y"])):
+        getattr(ax, f"set_{axis}scale")(spec.get("scale", "linear"))
+        getattr(ax, f"set_{axis}label")(spec["label"])
+        if spec.get("domain"):
+            getattr(ax, f"set_{axis}lim")(*spec["domain"])
+    ax.legend(loc="best")
+    return fig

@@ -313,3 +313,111 @@ def test_an_unknown_address_gets_the_404_page_in_the_sites_style(browser, base_u
 
 def test_axe_is_the_installed_copy():
     assert Path(axe_script(ROOT / ".vendor")).stat().st_size > 100_000
+
+
+# Interactive figures -------------------------------------------------------------------
+
+EXPLORER_PAGES = sorted(p.stem for p in (ROOT / "docs").glob("*.md")
+                        if "explorer.py:" in p.read_text())
+
+
+def _number(text: str) -> float:
+    return float(text.replace("\N{MINUS SIGN}", "-"))
+
+
+def _drawn(page, figure) -> dict:
+    """Every dot drawn, as (series, x, y) read from its title, and its position on the
+    page against the position the chart's own scales give that value."""
+    return page.evaluate("""(figure) => {
+      const chart = figure.bpChart, sx = chart.scale("x"), sy = chart.scale("y");
+      const dots = [...figure.querySelectorAll(".bp-live svg circle")];
+      return {state: figure.querySelector(".bp-live").dataset.state,
+              dots: dots.map((c) => [c.querySelector("title").textContent,
+                                     +c.getAttribute("cx"), +c.getAttribute("cy")]),
+              scales: [sx.domain, sx.range, sy.domain, sy.range, sx.type, sy.type]};
+    }""", figure)
+
+
+@pytest.mark.parametrize("slug", EXPLORER_PAGES)
+def test_interactive_figures_draw_the_computed_results(browser, base_url, site, slug):
+    """Each control at three positions (the others at their defaults): the state drawn is
+    the one chosen, and every value drawn (a dot's label and its position on the axes) is
+    the value the build's NumPy results hold for that state. Controls work by keyboard and
+    say their value; nothing is fetched from another host."""
+    import json
+
+    context, page, watch = open_page(browser, f"{base_url}{slug}/")
+    try:
+        figures = page.locator("figure.bp-explorer")
+        assert figures.count() >= 1
+        for n in range(figures.count()):
+            figure = figures.nth(n)
+            figure.scroll_into_view_if_needed()
+            page.wait_for_selector(f"figure.bp-explorer >> nth={n}", state="attached")
+            page.wait_for_function("(f) => f.dataset.live === 'ready'",
+                                   arg=figure.element_handle(), timeout=20_000)
+            source = figure.get_attribute("data-explorer")
+            definition = json.loads((site / slug / source).resolve().read_text())
+            default = definition["default"].split("|")
+            for i, control in enumerate(definition["controls"]):
+                values = [str(v) for v in control["values"]]
+                picks = sorted({0, len(values) // 2, len(values) - 1})
+                widget = figure.locator(f"#{figure.get_attribute('id')}-{control['name']}")
+                for pick in picks:
+                    if widget.evaluate("e => e.tagName") == "INPUT":
+                        widget.focus()          # by keyboard, as a reader without a mouse
+                        widget.press("Home")
+                        for _ in range(pick):
+                            widget.press("ArrowRight")
+                        shown = widget.get_attribute("aria-valuetext")
+                        assert shown == control.get("format", "{}").replace(
+                            "{}", values[pick]), shown
+                    else:
+                        widget.select_option(values[pick])
+                    state = [*default]
+                    state[i] = values[pick]
+                    drawn = _drawn(page, figure.element_handle())
+                    assert drawn["state"] == "|".join(state)
+                    check_drawn(drawn, definition, "|".join(state))
+                # back to the default for the next control
+                if widget.evaluate("e => e.tagName") == "INPUT":
+                    widget.focus()
+                    widget.press("Home")
+                    for _ in range(values.index(default[i])):
+                        widget.press("ArrowRight")
+                else:
+                    widget.select_option(default[i])
+        assert watch.errors == [] and watch.blocked == []
+    finally:
+        context.close()
+
+
+def check_drawn(drawn: dict, definition: dict, key: str) -> None:
+    import math
+
+    expected = {}
+    for series in definition["states"][key]:
+        for x, y in zip(series["x"], series["y"], strict=True):
+            if y is not None:
+                expected[(series["name"], x)] = y
+    assert len(drawn["dots"]) == len(expected), (len(drawn["dots"]), len(expected))
+    x_domain, x_range, y_domain, y_range, x_type, y_type = drawn["scales"]
+
+    def scale(value, domain, out, kind):
+        f = math.log10 if kind == "log" else (lambda v: v)
+        t = (f(value) - f(domain[0])) / (f(domain[1]) - f(domain[0]))
+        return out[0] + t * (out[1] - out[0])
+
+    for title, cx, cy in drawn["dots"]:
+        name, _, rest = title.partition(": ")
+        x_text, y_text = rest.rsplit(", ", 1)
+        x = _number(x_text.rsplit(" ", 1)[1])
+        y = _number(y_text.rsplit(" ", 1)[1])
+        match = [(k, v) for k, v in expected.items() if k[0] == name
+                 and math.isclose(k[1], x, rel_tol=1e-3, abs_tol=1e-9)]
+        assert len(match) == 1, f"{title}: not one point of the data"
+        value = match[0][1]
+        assert math.isclose(y, value, rel_tol=1e-3, abs_tol=1e-12), (title, value)
+        clipped = min(max(value, min(y_domain)), max(y_domain))
+        assert abs(cy - scale(clipped, y_domain, y_range, y_type)) < 0.6, (title, cy)
+        assert abs(cx - scale(match[0][0][1], x_domain, x_range, x_type)) < 0.6, (title, cx)

@@ -179,35 +179,47 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
         return files
 
     def _add_figures(self, files: Files, config: Any) -> None:
-        """Number every figure in page order and name its anchor after the snippet section
-        that draws it (``fig-sweep-plot``); write each panel, in both palettes, as an SVG file
-        named by its content: the browser caches it, and a chapter and its notebook page
-        share it."""
+        """Number every figure (interactive ones too) in page order and name its anchor after
+        the snippet section that draws it (``fig-sweep-plot``); write each panel, in both
+        palettes, as an SVG file named by its content (the browser caches it, and a chapter
+        and its notebook page share it), and each interactive figure's definition and data
+        as a JSON file its script fetches when the figure comes into view."""
         self.figure_info: dict[int, dict] = {}     # id(record) -> anchor, number, files
         self.figure_numbers: dict[str, dict[str, int]] = {}   # page -> {anchor: number}
         written: set[str] = set()
+
+        def write(uri: str, content: str) -> str:
+            if uri not in written:
+                written.add(uri)
+                files.append(File.generated(config, uri, content=content))
+            return uri
+
+        figure_mime, explorer_mime = self.figures.FIGURE_MIME, self.figures.EXPLORER_MIME
         for page, prepared in self.executor.prepared.items():
             numbers = self.figure_numbers.setdefault(page, {})
             for fence, result in prepared:
-                records = [data[self.figures.FIGURE_MIME] for kind, data in result.events
-                           if kind == "display" and self.figures.FIGURE_MIME in data]
-                for k, record in enumerate(records, start=1):
+                shown = [data for kind, data in result.events if kind == "display"
+                         and (figure_mime in data or explorer_mime in data)]
+                for k, data in enumerate(shown, start=1):
                     anchor = "fig-" + fence.section.name.replace("_", "-")
-                    anchor += f"-{k}" if len(records) > 1 else ""
+                    anchor += f"-{k}" if len(shown) > 1 else ""
                     numbers[anchor] = len(numbers) + 1
+                    explorer = data.get(explorer_mime)
+                    record = explorer["static"] if explorer else data[figure_mime]
                     uris = []
                     for panel in record["panels"]:
                         pair = []
                         for svg in (panel["svg"], self.figures.dark_svg(panel["svg"])):
                             digest = hashlib.sha256(svg.encode()).hexdigest()[:16]
-                            uri = f"assets/figures/{digest}.svg"
-                            if uri not in written:
-                                written.add(uri)
-                                files.append(File.generated(config, uri, content=svg))
-                            pair.append(uri)
+                            pair.append(write(f"assets/figures/{digest}.svg", svg))
                         uris.append(tuple(pair))
-                    self.figure_info[id(record)] = {"anchor": anchor, "number": numbers[anchor],
-                                                    "uris": uris}
+                    info = {"anchor": anchor, "number": numbers[anchor], "uris": uris}
+                    if explorer:
+                        text = json.dumps(explorer["definition"], separators=(",", ":"),
+                                          sort_keys=True)
+                        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+                        info["explorer"] = write(f"assets/explorers/{digest}.json", text)
+                    self.figure_info[id(record)] = info
 
     def _add_library(self, files: Files, config: Any) -> None:
         """The project modules the chapters import, as a wheel the notebooks install."""
@@ -252,7 +264,8 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
         rendered): figures point to their files and carry their numbers; tables are tables."""
         if self.figures.TABLE_MIME in bundle:
             return self.figures.table_html(bundle[self.figures.TABLE_MIME])
-        record = bundle.get(self.figures.FIGURE_MIME)
+        explorer = bundle.get(self.figures.EXPLORER_MIME)
+        record = explorer["static"] if explorer else bundle.get(self.figures.FIGURE_MIME)
         if record is None:
             return plain_render(bundle)
         page_url = self.page_url if page_url is None else page_url
@@ -260,13 +273,17 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
         info = self.figure_info[id(record)]
         srcs = [tuple(posixpath.relpath(uri, base or ".") for uri in pair)
                 for pair in info["uris"]]
+        live = None
+        if explorer and not page_url.startswith("notebooks/"):   # notebook pages: static
+            live = posixpath.relpath(info["explorer"], base or ".")
         return self.figures.site_html(record, srcs, number=info["number"],
-                                      anchor=info["anchor"])
+                                      anchor=info["anchor"], explorer=live)
 
     def _notebook_page_display(self, bundle: dict, page_url: str) -> dict:
         if self.figures.TABLE_MIME in bundle:
             return {"text/html": self._render_display(bundle, page_url)}
-        record = bundle.get(self.figures.FIGURE_MIME)
+        explorer = bundle.get(self.figures.EXPLORER_MIME)
+        record = explorer["static"] if explorer else bundle.get(self.figures.FIGURE_MIME)
         if record is None:
             return bundle
         return {"text/html": self._render_display(bundle, page_url),
@@ -278,7 +295,8 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
             record = bundle[self.figures.TABLE_MIME]
             return {"text/html": self.figures.table_html(record),
                     "text/plain": self.figures.table_text(record)}
-        record = bundle.get(self.figures.FIGURE_MIME)
+        explorer = bundle.get(self.figures.EXPLORER_MIME)
+        record = explorer["static"] if explorer else bundle.get(self.figures.FIGURE_MIME)
         return self.figures.notebook_bundle(record) if record else bundle
 
     def on_page_markdown(self, markdown: str, *, page: Any, config: Any, files: Files) -> str:

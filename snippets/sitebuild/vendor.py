@@ -1,9 +1,12 @@
-"""Install the site's two npm packages from the npm registry (no Node.js needed).
+"""Install the site's npm packages from the npm registry (no Node.js needed).
 
     python -m snippets.sitebuild.vendor
 
 * KaTeX, the math renderer the site serves: the script, the stylesheet, auto-render and the
   woff2 fonts, in ``.vendor/katex-<version>/``;
+* Observable Plot and D3, which draw the interactive figures (loaded by a page only when one
+  of its interactive figures comes into view), in ``.vendor/@observablehq/plot-<version>/``
+  and ``.vendor/d3-<version>/``;
 * axe-core, the accessibility checker the browser tests run on every page (not served), in
   ``.vendor/axe-core-<version>/``.
 
@@ -49,9 +52,26 @@ AXE = Package(
     "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==",
     re.compile(r"^package/(axe\.min\.js)$"),
 )
-PACKAGES = (KATEX, AXE)
+# Chosen for the interactive figures on measurements (shared/notes/interactive-and-offline.md):
+# 161 KB compressed with D3, SVG output (what is drawn can be read back from the page, and
+# axes and text follow the palette through currentColor), byte-identical, accessible marks.
+PLOT = Package(
+    "@observablehq/plot", "0.6.17",
+    "sha512-/qaXP/7mc4MUS0s4cPPFASDRjtsWp85/TbfsciqDgU1HwYixbSbbytNuInD8AcTYC3xaxACgVX06agdfQy9W+g==",
+    re.compile(r"^package/(dist/plot\.umd\.min\.js|LICENSE)$"),
+)
+D3 = Package(
+    "d3", "7.9.2",
+    "sha512-ZKb/mONPVKzaO5UlcWcwN8bS4ezvQaYu+bsou+XgNABdGC800kwH651ADTbbTxMPHW13UlvbQafdmJQDk1w7Mg==",
+    re.compile(r"^package/(dist/d3\.min\.js|LICENSE)$"),
+)
+PACKAGES = (KATEX, AXE, PLOT, D3)
 DEFAULT_DIR = Path(".vendor")
 SITE_PREFIX = "assets/vendor/katex"
+CHART_FILES = {"assets/vendor/plot/plot.umd.min.js": (PLOT, "dist/plot.umd.min.js"),
+               "assets/vendor/plot/LICENSE": (PLOT, "LICENSE"),
+               "assets/vendor/d3/d3.min.js": (D3, "dist/d3.min.js"),
+               "assets/vendor/d3/LICENSE": (D3, "LICENSE")}
 # KaTeX's @font-face rules list woff2, woff and ttf; every browser that runs KaTeX reads woff2,
 # so the other two are dropped rather than shipped.
 _FALLBACK_FONTS = re.compile(r',url\(fonts/[\w-]+\.(?:woff|ttf)\) format\("(?:woff|truetype)"\)')
@@ -63,6 +83,11 @@ class VendorError(RuntimeError):
 
 def install_dir(root: Path, package: Package = KATEX) -> Path:
     return root / f"{package.name}-{package.version}"
+
+
+def _tarball_url(package: Package) -> str:
+    base = package.name.rpartition("/")[2]   # @scope/name -> name-<version>.tgz
+    return f"{_registry()}/{package.name}/-/{base}-{package.version}.tgz"
 
 
 def installed_files(root: Path, package: Package) -> dict[str, Path]:
@@ -84,8 +109,13 @@ def installed_files(root: Path, package: Package) -> dict[str, Path]:
 
 
 def site_files(root: Path) -> dict[str, Path]:
-    """Map site paths (``assets/vendor/katex/...``) to the installed KaTeX files."""
-    return {f"{SITE_PREFIX}/{name}": path for name, path in installed_files(root, KATEX).items()}
+    """Map site paths (``assets/vendor/...``) to the installed files the site serves: KaTeX,
+    and Plot and D3 for the interactive figures."""
+    files = {f"{SITE_PREFIX}/{name}": path
+             for name, path in installed_files(root, KATEX).items()}
+    for uri, (package, name) in CHART_FILES.items():
+        files[uri] = installed_files(root, package)[name]
+    return files
 
 
 def axe_script(root: Path = DEFAULT_DIR) -> Path:
@@ -129,8 +159,7 @@ def install(root: Path = DEFAULT_DIR, package: Package = KATEX, *,
     except VendorError:
         pass
     if tarball is None:
-        tarball = _download(f"{_registry()}/{package.name}/-/"
-                            f"{package.name}-{package.version}.tgz")
+        tarball = _download(_tarball_url(package))
     _check_integrity(tarball, package)
     staging = folder.with_name(folder.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
