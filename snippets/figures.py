@@ -364,8 +364,9 @@ def _rounded(series: list[dict]) -> list[dict]:
         item = {"name": s["name"]}
         for field in ("x", "y", "lo", "hi"):
             if field in s:
-                item[field] = [None if v is None or v != v else float(f"{v:.4g}")
-                               for v in (float(v) for v in s[field])]
+                values = [float(v) for v in s[field]] if isinstance(s[field], list) \
+                    else __import__("numpy").asarray(s[field], dtype=float).tolist()
+                item[field] = [None if v != v else float(f"{v:.4g}") for v in values]
         out.append(item)
     return out
 

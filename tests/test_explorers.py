@@ -1,0 +1,113 @@
+"""The data of the interactive figures: every state computed by the build, checked against an
+independent computation with the numeric core (network by network, not as one stack)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import numpy as np
+import pytest
+
+from snippets.bp.activations import IDENTITY
+from snippets.bp.gradcheck import assert_close
+from snippets.bp.mlp import MLP, Layer
+
+with contextlib.redirect_stdout(io.StringIO()):   # the modules display their figures
+    from snippets.activations_and_initialisation import explorer as norms
+    from snippets.jacobian_spectra import explorer as spectra
+
+
+def core_profile(W, g, branch, depth, seed, top):
+    """||dL/dz_l|| / ||dL/dz_depth|| and ||dL/dW_l|| / ||dL/dW_depth|| for one network,
+    through MLP.backward."""
+    zeros = np.zeros(norms.N)
+    if branch is None:
+        net = MLP([Layer(W[l], zeros, g) for l in range(depth)])
+    else:
+        layers = []
+        for k in range(depth // 2):
+            layers += [Layer(W[2 * k], zeros, g),
+                       Layer(branch * W[2 * k + 1], zeros, IDENTITY, skip=2 * k)]
+        net = MLP(layers)
+    fwd = net.forward(norms.x[seed])
+    grads = net.backward(fwd, top)
+    deltas = np.array([np.linalg.norm(grads.delta[l]) for l in range(1, depth + 1)])
+    weights = np.array([np.linalg.norm(grads.W[l]) for l in range(1, depth + 1)])
+    return deltas / deltas[-1], weights / weights[-1]
+
+
+@pytest.mark.parametrize("activation", list(norms.ACTIVATIONS))
+@pytest.mark.parametrize("shortcut", list(norms.SHORTCUTS))
+def test_gradient_profiles_are_those_of_each_network_alone(activation, shortcut):
+    g, branch = norms.ACTIVATIONS[activation], norms.SHORTCUTS[shortcut]
+    profiles = norms.profiles(g, branch)
+    for d, depth in [(0, 10), (4, 50), (9, 100)]:
+        for i in (0, 3):
+            for seed in (0, 4):
+                alone = core_profile(norms.W[:, i, seed], g, branch, depth, seed, norms.top[d])
+                for stacked, single, what in zip(profiles, alone, ("dL/dz", "dL/dW"),
+                                                 strict=True):
+                    assert_close(stacked[d, i, seed, :depth], single, atol=0, rtol=1e-8,
+                                 what=f"{what}, {activation}, {shortcut}, depth {depth}")
+                    assert np.isnan(stacked[d, i, seed, depth:]).all()
+
+
+def test_gradient_states_are_the_profiles_summarised_over_seeds():
+    for key in [(50, "tanh", "Glorot", "none"), (100, "ReLU", "He", "identity, branch x 1")]:
+        depth, activation, init, shortcut = key
+        both = norms.profiles(norms.ACTIVATIONS[activation], norms.SHORTCUTS[shortcut])
+        d, i = norms.DEPTHS.index(depth), list(norms.INITS).index(init)
+        for series, r in zip(norms.states[key], both, strict=True):
+            r = np.clip(r, norms.LOW, norms.HIGH)
+            assert_close(series["y"], np.median(r[d, i, :, :depth], axis=0), atol=0,
+                         rtol=1e-12, what="median")
+            assert_close(series["lo"], r[d, i, :, :depth].min(axis=0), atol=0, rtol=1e-12,
+                         what="low")
+    assert len(norms.states) == (len(norms.DEPTHS) * len(norms.ACTIVATIONS)
+                                 * len(norms.INITS) * len(norms.SHORTCUTS))
+
+
+def test_what_the_gradient_figure_shows():
+    """The well-known cases, as a reader will check them."""
+    def bottom(key, series=0):
+        return norms.states[key][series]["y"][0]
+    assert bottom((100, "linear", "orthogonal", "none")) == pytest.approx(1, rel=1e-9)
+    assert bottom((100, "sigmoid", "Gaussian, variance 1/n", "none")) == norms.LOW  # vanishes
+    # holds, up to the drift of a finite width (the median of a product of random
+    # factors decays even when its mean square is kept)
+    assert 1e-3 < bottom((100, "ReLU", "He", "none")) < 10
+    assert bottom((100, "ReLU", "Gaussian, variance 1/n", "none")) < 1e-10         # 2^-50
+    # ... while its weight gradients stay level (Glorot and Bengio's observation)
+    assert 0.1 < bottom((100, "ReLU", "Gaussian, variance 1/n", "none"), series=1) < 10
+    assert bottom((100, "linear", "orthogonal", "identity, branch x 1")) > 1e3     # explodes
+
+
+@pytest.mark.parametrize("name", list(spectra.EX_NETWORKS))
+def test_spectra_against_finite_differences_of_one_network(name):
+    """The Jacobian of a 4-layer prefix for seed 2, by central differences of the network
+    built from the same weights, layer by layer: its singular values are the explorer's."""
+    from snippets.bp.gradcheck import numerical_jacobian
+    from snippets.bp.init import init_weights
+
+    g, scheme, gain, bias = spectra.EX_NETWORKS[name]
+    key = np.random.SeedSequence([64, list(spectra.EX_NETWORKS).index(name)])
+    weights_stream, bias_stream, x_stream = key.spawn(spectra.EX_SEEDS)[2].spawn(3)
+    W = init_weights(np.random.default_rng(weights_stream), spectra.EX_WIDTH,
+                     spectra.EX_WIDTH, scheme, gain=gain, stack=(max(spectra.EX_DEPTHS),))
+    b = bias * np.random.default_rng(bias_stream).normal(
+        size=(max(spectra.EX_DEPTHS), spectra.EX_WIDTH))
+    x = np.random.default_rng(x_stream).normal(size=spectra.EX_WIDTH)
+    if bias:
+        x = g(np.sqrt(0.05) * x)
+
+    def forward(v):
+        for l in range(4):
+            v = g(W[l] @ v + b[l])
+        return v
+
+    J = numerical_jacobian(forward, x)
+    assert J.shape == (spectra.EX_WIDTH, spectra.EX_WIDTH)
+    expected = np.linalg.svd(J, compute_uv=False)
+    assert_close(spectra.singular[name][spectra.EX_DEPTHS.index(4), 2], expected,
+                 atol=1e-7, what=f"singular values, {name}")
