@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -121,16 +122,50 @@ def build_sites_at_once(dests: list[Path], envs: list[dict[str, str]],
     return logs
 
 
-@pytest.fixture(scope="session")
-def cold_build(tmp_path_factory) -> tuple[Path, str]:
-    """One cold build (no cache) shared by the read-only tests below: (site folder, log)."""
-    dest = tmp_path_factory.mktemp("site") / "cold"
-    return dest, build_site(dest, BP_EXEC_CACHE="false").stdout
+@contextlib.contextmanager
+def busy_cores(count: int):
+    """``count`` processes that keep a core busy each, until the block ends."""
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                for _ in range(count)]
+    try:
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
+@dataclass
+class ColdBuilds:
+    site: Path          # the read-only tests' site
+    log: str
+    cache: Path         # its cache, filled by the cold build
+    twin: Path          # a second cold build of the same commit, built at the same time
 
 
 @pytest.fixture(scope="session")
-def site(cold_build) -> Path:
-    return cold_build[0]
+def cold_builds(tmp_path_factory) -> ColdBuilds:
+    """Two cold builds of the real site (empty caches), started together while two other
+    processes keep both cores busy: the reproducibility test compares them, the first serves
+    every read-only test. (Bounded in time: more than 10 minutes fails.)"""
+    base = tmp_path_factory.mktemp("site")
+    dests = [base / "cold", base / "twin"]
+    envs = [{"BP_EXEC_CACHE_DIR": str(base / f"cache{i}" / "exec"),
+             "BP_NOTEBOOK_CACHE_DIR": str(base / f"cache{i}" / "notebooks")} for i in (0, 1)]
+    with busy_cores(os.cpu_count() or 2):
+        logs = build_sites_at_once(dests, envs, timeout=600)
+    return ColdBuilds(site=dests[0], log=logs[0], cache=base / "cache0", twin=dests[1])
+
+
+@pytest.fixture(scope="session")
+def cold_build(cold_builds) -> tuple[Path, str]:
+    """(site folder, build log) of the shared cold build."""
+    return cold_builds.site, cold_builds.log
+
+
+@pytest.fixture(scope="session")
+def site(cold_builds) -> Path:
+    return cold_builds.site
 
 
 @pytest.fixture

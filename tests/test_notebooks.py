@@ -145,53 +145,57 @@ def comparable(outputs) -> list:
     return result
 
 
-async def run_alone(nb, folder: Path, site_url: str, served_url: str):
-    """Execute ``nb`` in a bare kernel in ``folder``, its install cell pointed at the site
-    served on 127.0.0.1 instead of the published one."""
+async def run_alone(nb, env: Path, work: Path, site_url: str, served_url: str):
+    """Execute ``nb`` in a fresh kernel of the bare environment ``env``, in the folder
+    ``work``, its install cell pointed at the site served on 127.0.0.1 instead of the
+    published one."""
     from nbclient import NotebookClient
 
     install = nb.cells[1]
     assert site_url in install.source
     install.source = install.source.replace(site_url, served_url)
-    name = bare_kernel(folder / "env")
-    work = folder / "work"
-    work.mkdir()
-    client = NotebookClient(nb, timeout=300, kernel_name=name,
+    work.mkdir(parents=True)
+    client = NotebookClient(nb, timeout=300, kernel_name=f"bare-{env.name}",
                             resources={"metadata": {"path": str(work)}})
     await client.async_execute()
-    tried = (folder / "env" / "network.log")
+    tried = env / "network.log"
     assert not tried.exists(), f"the notebook tried to reach the network: {tried.read_text()}"
     return nb
 
 
 @pytest.fixture(scope="session")
 def notebooks_run_alone(site, tmp_path_factory):
-    """Every downloaded notebook, executed in its own bare kernel (two at a time)."""
+    """Every downloaded notebook, each in a fresh kernel of one bare environment: the first
+    installs the library from the site, the others find it installed (and run two at a
+    time)."""
     site_url = re.search(r"<loc>([^<]+)</loc>", (site / "sitemap.xml").read_text())[1]
     folder = tmp_path_factory.mktemp("alone")
-    paths = os.pathsep.join(str(folder / stem / "env" / "share" / "jupyter")
-                            for stem in CHAPTERS)
+    env = folder / "env"
+    bare_kernel(env)
     old = os.environ.get("JUPYTER_PATH")
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (paths, old) if p)
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+        p for p in (str(env / "share" / "jupyter"), old) if p)
 
     def run_one(stem, served_url):
-        (folder / stem).mkdir()
         try:
             # In a thread of its own, with its own event loop (the browser tests' Playwright
             # may be running one in the main thread).
-            return asyncio.run(run_alone(download(site, stem), folder / stem, site_url,
+            return asyncio.run(run_alone(download(site, stem), env, folder / stem, site_url,
                                          served_url))
         except Exception as error:  # reported by the test of that chapter
             return error
 
     def run_all(served_url):
+        first, *rest = CHAPTERS
+        results = {first: run_one(first, served_url)}     # installs the library
         with ThreadPoolExecutor(2) as pool:     # two kernels at a time: two cores
-            futures = {stem: pool.submit(run_one, stem, served_url) for stem in CHAPTERS}
-            return {stem: future.result() for stem, future in futures.items()}
+            futures = {stem: pool.submit(run_one, stem, served_url) for stem in rest}
+            results |= {stem: future.result() for stem, future in futures.items()}
+        return results
 
     try:
         with serve(site) as served_url:
-            yield run_all(served_url)
+            yield {"results": run_all(served_url), "env": env}
     finally:
         if old is None:
             os.environ.pop("JUPYTER_PATH")
@@ -203,7 +207,9 @@ def notebooks_run_alone(site, tmp_path_factory):
 @pytest.mark.parametrize("stem", CHAPTERS)
 def test_the_downloaded_notebook_runs_alone_and_gives_the_same_outputs(
         site, notebooks_run_alone, stem):
-    ran = notebooks_run_alone[stem]
+    """(The first notebook's install cell installed the library from the site; the
+    others' found it.)"""
+    ran = notebooks_run_alone["results"][stem]
     if isinstance(ran, Exception):
         raise ran
     built = [cell for cell in download(site, stem).cells if cell.cell_type == "code"]
@@ -212,6 +218,16 @@ def test_the_downloaded_notebook_runs_alone_and_gives_the_same_outputs(
     for number, (expected, got) in enumerate(zip(built[1:], again[1:], strict=True), start=2):
         assert comparable(got.outputs) == comparable(expected.outputs), (
             f"{stem}: code cell {number} differs from the page's output")
+
+
+@pytest.mark.slow
+def test_the_first_notebook_installed_the_library_from_the_site(notebooks_run_alone):
+    env = notebooks_run_alone["env"]
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    installed = env / "lib" / version / "site-packages"
+    assert (installed / "snippets" / "bp" / "mlp.py").is_file()
+    assert list(installed.glob("backprop_first_principles-*.dist-info"))
+    assert not (installed / "snippets" / "sitebuild").exists()   # only what notebooks use
 
 
 @pytest.mark.slow
@@ -225,11 +241,12 @@ def test_a_cell_that_fails_only_in_a_kernel_is_caught(tmp_path, monkeypatch):
                 nbformat.v4.new_code_cell("if 'get_ipython' in dir(__builtins__) or True:\n"
                                           "    import IPython\n"
                                           "    raise RuntimeError('fails only in a kernel')")]
+    bare_kernel(tmp_path / "env")
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "env" / "share" / "jupyter"))
     with ThreadPoolExecutor(1) as pool, \
             pytest.raises(CellExecutionError, match="fails only in a kernel"):
-        pool.submit(asyncio.run, run_alone(nb, tmp_path, "http://published/",
-                                           "http://127.0.0.1/")).result()
+        pool.submit(asyncio.run, run_alone(nb, tmp_path / "env", tmp_path / "work",
+                                           "http://published/", "http://127.0.0.1/")).result()
 
 
 NOTEBOOK_CONFIG = """\

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import ClassVar
@@ -18,7 +15,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import pytest
 
 from snippets.sitebuild.browser import base_path
-from tests.conftest import build_site, build_sites_at_once
+from tests.conftest import build_site
 
 pytestmark = pytest.mark.slow
 
@@ -156,34 +153,18 @@ def test_figures_are_svg_files_with_alt_text_and_a_caption(site):
     assert "<figcaption>" in (site / "sigmoid/index.html").read_text()
 
 
-@contextlib.contextmanager
-def busy_cores(count: int):
-    """``count`` processes that keep a core busy each, until the block ends."""
-    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
-                for _ in range(count)]
-    try:
-        yield
-    finally:
-        for spinner in spinners:
-            spinner.kill()
-            spinner.wait()
-
-
-def test_two_builds_of_one_commit_are_byte_identical_under_load(site, tmp_path):
-    """Two more cold builds, started together while two other processes keep both cores
-    busy, and then a build from a warm cache: the very same files as the shared cold build.
-    (Bounded in time: a build that takes more than 5 minutes fails the test.)"""
-    dests = [tmp_path / "again", tmp_path / "again2"]
-    caches = [{"BP_EXEC_CACHE_DIR": str(tmp_path / f"cache{i}" / "exec"),
-               "BP_NOTEBOOK_CACHE_DIR": str(tmp_path / f"cache{i}" / "notebooks")}
-              for i in range(2)]
-    with busy_cores(os.cpu_count() or 2):
-        logs = build_sites_at_once(dests, caches, timeout=300)
-    assert all("0 from cache" in log for log in logs)
-    warm = build_site(tmp_path / "warm", **caches[0])
+def test_two_builds_of_one_commit_are_byte_identical_under_load(cold_builds, tmp_path):
+    """The shared cold build and its twin, built together while two other processes kept
+    both cores busy (tests/conftest.py), and then a build from the first one's warm cache:
+    the very same files."""
+    assert "0 from cache" in cold_builds.log
+    warm = build_site(tmp_path / "warm",
+                      BP_EXEC_CACHE_DIR=str(cold_builds.cache / "exec"),
+                      BP_NOTEBOOK_CACHE_DIR=str(cold_builds.cache / "notebooks"))
     assert "0 executed" in warm.stdout
+    site = cold_builds.site
     files = sorted(p.relative_to(site) for p in site.rglob("*") if p.is_file())
-    for other in [*dests, tmp_path / "warm"]:
+    for other in (cold_builds.twin, tmp_path / "warm"):
         assert files == sorted(p.relative_to(other) for p in other.rglob("*") if p.is_file())
         differing = [f for f in files if (site / f).read_bytes() != (other / f).read_bytes()]
         assert not differing, f"{other.name} differs in {differing}"
