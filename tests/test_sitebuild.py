@@ -257,6 +257,49 @@ def test_a_session_must_include_a_files_sections_in_file_order(tmp_path):
     assert len(scan_page(other_sessions, "p.md", tmp_path)) == 2
 
 
+def test_a_long_lived_process_resumes_a_session_from_a_snapshot(tmp_path):
+    """Under mkdocs serve an edit to a late block resumes from the variables the blocks
+    before it left (deep copies: what a block does later does not leak back), instead of
+    replaying them."""
+    def page(c_code):
+        write(tmp_path, "s.py", f"""
+            # --8<-- [start:a]
+            log.append("a")
+            items = [1, 2]
+            # --8<-- [end:a]
+            # --8<-- [start:b]
+            log.append("b")
+            items.append(3)
+            print(sum(items))
+            # --8<-- [end:b]
+            # --8<-- [start:c]
+            {c_code}
+            # --8<-- [end:c]
+        """)
+        text = "\n".join(f'```python exec="on" session="s"\n--8<-- "s.py:{n}"\n```'
+                         for n in "abc")
+        return scan_page(text, "p.md", tmp_path)
+
+    import builtins
+    builtins.log = []      # what really ran, seen from inside the blocks
+    snapshots: dict = {}
+    try:
+        first = Executor(tmp_path, tmp_path / "cache", snapshots=snapshots)
+        first.execute_page("p.md", page("print(len(items))"))
+        assert builtins.log == ["a", "b"] and len(snapshots) == 3
+        builtins.log.clear()
+        second = Executor(tmp_path, tmp_path / "cache", snapshots=snapshots)
+        results = second.execute_page("p.md", page("items.append(4); print(items)"))
+        assert builtins.log == [] and second.stats.restored == 1
+        assert second.stats.replayed == 0 and second.stats.executed == 1
+        assert results[2].events == [["stream", "[1, 2, 3, 4]\n"]]
+        third = Executor(tmp_path, tmp_path / "cache", snapshots=snapshots)
+        results = third.execute_page("p.md", page("print(items)"))  # the 4 did not leak
+        assert results[2].events == [["stream", "[1, 2, 3]\n"]]
+    finally:
+        del builtins.log
+
+
 def test_a_failed_block_is_not_replayed_by_later_blocks(tmp_path):
     path = write(tmp_path, "s.py", """
         # --8<-- [start:one]

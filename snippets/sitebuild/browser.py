@@ -158,8 +158,9 @@ READING = r"""() => {
   const figures = [...content.querySelectorAll(".bp-figure img, figure img")].filter(visible)
     .map((img) => ({src: img.currentSrc || img.src, width: img.getBoundingClientRect().width}));
   const label = (e) => e.textContent.trim().slice(0, 60);
-  const wide = [...content.querySelectorAll("pre > code")].filter(visible)
-    .filter((e) => e.scrollWidth > e.clientWidth + 1)
+  const scrollers = [...content.querySelectorAll("pre")].filter(visible)
+    .map((pre) => pre.querySelector(":scope > code") || pre);
+  const wide = scrollers.filter((e) => e.scrollWidth > e.clientWidth + 1)
     .map((e) => ({text: label(e), over: e.scrollWidth - e.clientWidth,
                   cue: e.classList.contains("bp-scrolls")}));
   const math = [...content.querySelectorAll("div.arithmatex")].filter(visible)

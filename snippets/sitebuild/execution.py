@@ -57,6 +57,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from snippets.sitebuild.fences import ExecFence
 
@@ -278,6 +279,7 @@ class _Session:
     namespace: dict = field(default_factory=dict)
     blocks: list[ExecFence | None] = field(default_factory=list)  # in run order
     codes: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
     executed: int = 0  # how many of `blocks` have really run in `namespace`
 
 
@@ -286,6 +288,7 @@ class Stats:
     executed: int = 0
     cached: int = 0
     replayed: int = 0
+    restored: int = 0
     corrupted: int = 0
     seconds: dict[str, float] = field(default_factory=dict)  # execution time per page
     blocks: dict[str, float] = field(default_factory=dict)   # "page: file:section" -> s
@@ -303,16 +306,19 @@ class Executor:
 
     def __init__(self, root: Path, cache_dir: Path | None, *, execute: bool = True,
                  timeout: float | None = 60.0, max_output: int = 200_000,
-                 render: Callable[[dict], str] = plain_render) -> None:
+                 render: Callable[[dict], str] = plain_render,
+                 snapshots: dict | None = None) -> None:
         self.root = root
         self.cache_dir = cache_dir
         self.execute = execute
         self.timeout = timeout
         self.max_output = max_output
         self.render = render
+        self.snapshots = snapshots   # kept by the caller across builds (mkdocs serve)
         self.versions = _versions()
         self.stats = Stats()
         self.used_keys: set[str] = set()
+        self.keys_seen: set[str] = set()
         self.prepared: dict[str, list[tuple[ExecFence, Result]]] = {}
         # Files do not change during one build (a new Executor serves each build).
         self._closures: dict[Path, frozenset[Path]] = {}
@@ -422,11 +428,16 @@ class Executor:
         key = self._key(code, fence, state)
         state.blocks.append(fence)
         state.codes.append(code)
+        state.keys.append(key)
+        self.keys_seen.add(key)
         events = self._load(key, fence)
         if events is not None:
             self.stats.cached += 1
             return Result(events)
-        # This block must run: first rebuild the namespace its session expects.
+        # This block must run: first rebuild the namespace its session expects, from the
+        # latest snapshot a long-lived process kept (mkdocs serve), else by replaying.
+        if self.snapshots is not None and state.executed < len(state.blocks) - 1:
+            self._restore(state)
         while state.executed < len(state.blocks) - 1:
             replayed = state.blocks[state.executed]
             state.executed += 1
@@ -436,14 +447,43 @@ class Executor:
             except BlockError as error:
                 return Result(error=f"while replaying an earlier block of session "
                                     f"'{session}' for block {self.block_count}:\n{error}")
+            self._snapshot(state)
         state.executed += 1  # a failed block counts as run, as in a notebook session
         try:
             events = self._exec(code, fence, state)
         except BlockError as error:
             return Result(error=str(error))
+        self._snapshot(state)
         self.stats.executed += 1
         self._store(key, events)
         return Result(events)
+
+    def _snapshot(self, state: _Session) -> None:
+        """Keep a copy of the session's variables after its latest block (keyed by that
+        block's cache key, which covers everything before it), so that an edit to a later
+        block under ``mkdocs serve`` resumes from here instead of replaying the session."""
+        if self.snapshots is None:
+            return
+        copied = _copy_namespace(state.namespace)
+        if copied is not None:
+            self.snapshots[state.keys[state.executed - 1]] = copied
+
+    def _restore(self, state: _Session) -> None:
+        for i in range(len(state.blocks) - 2, state.executed - 1, -1):
+            copied = self.snapshots.get(state.keys[i])
+            if copied is None:
+                continue
+            namespace = state.namespace
+            if "__name__" not in namespace:     # the session's module, as _exec makes it
+                module = types.ModuleType(f"_backprop_exec_{state.name}")
+                sys.modules[module.__name__] = module
+                namespace = state.namespace = module.__dict__
+            fresh = _copy_namespace(copied)     # the snapshot stays as it was
+            namespace.clear()
+            namespace.update(fresh)
+            state.executed = i + 1
+            self.stats.restored += 1
+            return
 
     def _claim(self, code: str) -> ExecFence | None:
         for i, fence in enumerate(self.pending):
@@ -592,6 +632,28 @@ class Executor:
             return path.relative_to(self.root).as_posix()
         except ValueError:
             return path.as_posix()
+
+
+def _copy_namespace(namespace: dict) -> dict | None:
+    """A deep copy of a session's variables; modules, functions and classes are shared (they
+    are not data), and so is what cannot be copied (a closed figure). The functions keep the
+    session's module as their globals: a snapshot is restored into that module's dict."""
+    import copy
+
+    memo: dict[int, Any] = {}
+    for value in namespace.values():
+        if isinstance(value, types.ModuleType | types.FunctionType | type):
+            memo[id(value)] = value
+    copied = {}
+    for name, value in namespace.items():
+        if name == "__builtins__":
+            copied[name] = value
+            continue
+        try:
+            copied[name] = copy.deepcopy(value, memo)
+        except Exception:
+            copied[name] = value
+    return copied
 
 
 def _can_fork() -> bool:

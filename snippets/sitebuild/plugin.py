@@ -98,7 +98,18 @@ class BackpropSiteConfig(Config):
     meta description; warn (fatal under --strict) when it has none."""
 
 
+# Kept for the life of the process: `mkdocs serve` loads the configuration, and so makes a new
+# plugin, for every rebuild. A snapshot of a session's variables after each block lets an edit
+# to a later block resume instead of replaying the session (Executor._restore).
+_SNAPSHOTS: dict = {}
+_serving = False
+
+
 class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        global _serving
+        _serving = command == "serve"
+
     def on_config(self, config: Any) -> Any:
         self.root = Path(config.config_file_path).resolve().parent
         if str(self.root) not in sys.path:
@@ -141,7 +152,8 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
         self.figures = importlib.import_module("snippets.figures")
         self.executor = Executor(self.root, self.cache_dir, execute=self.config.execute,
                                  timeout=self.timeout, max_output=self.config.max_output,
-                                 render=self._render_display)
+                                 render=self._render_display,
+                                 snapshots=_SNAPSHOTS if _serving else None)
         self.printed_anchors: list[tuple[str, File, str]] = []
         self.page_url = ""
         self.notebook_css: dict[str, str] = {}
@@ -406,10 +418,13 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
         pruned = self.executor.prune() if self.config.execute else 0
         self.executor.save_timings()
         log.info(
-            "snippet blocks: %d executed, %d from cache, %d replayed for sessions; "
+            "snippet blocks: %d executed, %d from cache, %d replayed for sessions%s; "
             "%d stale cache entries removed",
-            stats.executed, stats.cached, stats.replayed, pruned,
+            stats.executed, stats.cached, stats.replayed,
+            f", {stats.restored} sessions resumed" if stats.restored else "", pruned,
         )
+        for key in [k for k in _SNAPSHOTS if k not in self.executor.keys_seen]:
+            del _SNAPSHOTS[key]   # only what this build's blocks can resume from
         if os.environ.get("BP_EXEC_TIMINGS"):  # for snippets/sitebuild/benchmark.py
             Path(os.environ["BP_EXEC_TIMINGS"]).write_text(
                 json.dumps({"pages": stats.seconds, "blocks": stats.blocks}))

@@ -29,8 +29,9 @@ document$.subscribe(({ body }) => {
 // Blocks wider than the page scroll sideways: say so with a shadow at the hidden edge, and
 // let the keyboard reach them.
 function markScrolling() {
-  const blocks = document.querySelectorAll(
-    ".md-content pre > code, .md-content div.arithmatex, .md-content .bp-table");
+  const blocks = [...document.querySelectorAll(
+    ".md-content pre, .md-content div.arithmatex, .md-content .bp-table")]
+    .map((block) => block.querySelector(":scope > code") || block);
   for (const block of blocks) {
     const scrolls = block.scrollWidth > block.clientWidth + 1;
     block.classList.toggle("bp-scrolls", scrolls);
