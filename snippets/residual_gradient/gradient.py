@@ -237,7 +237,7 @@ def cell(v):
 owner = {4: "x3→x5", 3: "none", 2: "x1→x3", 1: "none"}
 rows = [[f"W{l}", owner[l]] + [cell(change(c, l)) for c in cuts]
         for l in (4, 3, 2, 1)]
-rows.append(["dL/dx1", ""] + [cell(change(c, 0)) for c in cuts])
+rows.append(["∇x1 L", ""] + [cell(change(c, 0)) for c in cuts])
 table(rows, header=["gradient of", "its own shortcut", "cut x3→x5",
                     "cut x1→x3"], align="llrr")
 # --8<-- [end:own_weights]

@@ -34,7 +34,7 @@ def spread(values, fmt):
 # --8<-- [end:setup]
 
 
-# --8<-- [start:eigenvalues]
+# --8<-- [start:lens]
 def lens_area(r, R=1.0, d=1.0):
     """Area where a disc of radius r centred at 1 overlaps the unit disc."""
     if d >= r + R:
@@ -46,8 +46,10 @@ def lens_area(r, R=1.0, d=1.0):
     c = 0.5 * np.sqrt((-d + r + R) * (d + r - R) * (d - r + R)
                       * (d + r + R))
     return a + b - c
+# --8<-- [end:lens]
 
 
+# --8<-- [start:eigenvalues]
 n, S_VALUES = 200, (0.5, 1.0, 2.0)
 # one random Jacobian J = s G per seed, entries of G of variance 1/n
 G = np.stack([rng.normal(size=(n, n)) for rng in streams(1, SEEDS)])
