@@ -33,8 +33,9 @@ def test_streams_are_independent():
     a, b = page.streams(3, 2)
     assert not np.allclose(a.normal(size=8), b.normal(size=8))
     # the depth sweep's inputs are not its weights (the old page reused one seed for both)
-    W = page.W_a[0, 0] / math.sqrt(2 / page.width)
-    assert np.max(np.abs(np.corrcoef(W.ravel()[:1024], page.x_in[0].ravel()[:1024]))[0, 1]) < 0.2
+    W = page.W_a[0, 0].ravel() / math.sqrt(2 / page.width)
+    x = page.x_in.ravel()
+    assert abs(np.corrcoef(W[:x.size], x[:W.size])[0, 1]) < 0.2
     assert not np.any(np.isin(page.x_in.ravel(), page.W_a.ravel()))
 
 
@@ -89,10 +90,10 @@ def test_depth_sweep():
     assert np.all(np.diff(identity, axis=0) > 0)
     scaled = r["scaled"]
     assert np.all((1 < scaled) & (scaled < 5))
-    assert np.median(scaled[-1]) == pytest.approx((1 + 2 / 64) ** 32, rel=0.05)
+    assert np.median(scaled[-1]) == pytest.approx((1 + 2 / 64) ** 32, rel=0.1)
     plain = r["plain"]
-    assert np.all((0.05 < plain) & (plain < 3))
-    assert 0.05 < plain[-1].min() < 0.15 and 0.4 < plain[-1].max() < 0.6   # "0.1 to 0.5"
+    assert np.all((0.02 < plain) & (plain < 3))
+    assert 0.03 < plain[-1].min() < 0.05 and 0.85 < plain[-1].max() < 0.95  # "0.04 and 0.9"
 
 
 def test_one_sweep_entry_against_central_differences():

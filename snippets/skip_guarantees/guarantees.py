@@ -154,7 +154,7 @@ VARIANTS = {                      # key: label in the table and the figure
 
 
 # --8<-- [start:depth]
-width, depths, batch = 64, [1, 2, 4, 8, 16, 32, 64], 16
+width, depths, batch = 64, [1, 2, 4, 8, 16, 32, 64], 4
 rng_W, rng_x, rng_g = streams(3, 3)
 W_a, W_b = (np.stack([[init_weights(rng_W, width, width, "he")
                        for _ in range(depths[-1])] for _ in range(SEEDS)])
@@ -221,9 +221,12 @@ show(
          "near 1 on this scale.",
          "The same plot for the three kinds that stay near 1, on a scale "
          "from 0.03 to 20: branches scaled by one over the square root "
-         "of L rise to about 2.7; last layers at zero stay exactly at 1; "
-         "the plain ReLU network drifts down to about 0.2 at 128 layers, "
-         "with a band from about 0.1 to 0.5 over the seeds."],
+         f"of L rise to about {np.median(ratios['scaled'][-1]):.1f}; last "
+         "layers at zero stay exactly at 1; "
+         "the plain ReLU network drifts down to about "
+         f"{np.median(ratios['plain'][-1]):.1f} at 128 layers, with a band "
+         f"from {ratios['plain'][-1].min():.2f} to "
+         f"{ratios['plain'][-1].max():.1f} over the seeds."],
     caption="Gradient norm reaching the input, relative to the output, at "
     "initialisation (width 64; line: median of five seeds, band: lowest "
     "to highest). Identity shortcuts with unscaled branches make "
