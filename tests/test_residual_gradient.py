@@ -1,16 +1,36 @@
 """docs/residual-gradient.md: every gradient on the page against central differences
-(float64, h = 1e-6, atol 1e-8), and the notes' formulas shown to be off."""
+(float64, h = 1e-6, atol 1e-8 unless stated), every number it prints recomputed another way,
+and the notes' formulas shown to be off."""
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import replace
 
-from snippets.bp.activations import RELU
+import numpy as np
+import pytest
+
+from snippets.bp.activations import RELU, SIGMOID
 from snippets.bp.gradcheck import assert_close, numerical_gradient, numerical_jacobian
 from snippets.bp.losses import softmax_cross_entropy
+from snippets.bp.mlp import MLP, build_residual_mlp
+from snippets.residual_gradient import diagrams
+from snippets.residual_gradient import exercises as ex
 from snippets.residual_gradient import gradient as page
 
 ATOL = 1e-8
+d = page.d
+
+
+def loss_of_x1(x1, x3_shortcut=None, x1_shortcut=None, W=None):
+    """Note 001's loss, written out; a shortcut given as a constant is cut from the
+    backward pass (its value is the forward pass's)."""
+    W = page.W if W is None else W
+    b = page.b
+    x2 = RELU(W[0] @ x1 + b[0])
+    x3 = RELU(W[1] @ x2 + b[1] + (x1 if x1_shortcut is None else x1_shortcut))
+    x4 = RELU(W[2] @ x3 + b[2])
+    x5 = RELU(W[3] @ x4 + b[3] + (x3 if x3_shortcut is None else x3_shortcut))
+    return softmax_cross_entropy(x5, page.p[0])
 
 
 def test_the_network_is_note_001s():
@@ -20,38 +40,153 @@ def test_the_network_is_note_001s():
     x4 = RELU(page.W[2] @ x3 + page.b[2])
     x5 = RELU(page.W[3] @ x4 + page.b[3] + x3)
     assert_close(page.x[5], x5, atol=1e-14, what="x5")
-    numeric = numerical_gradient(lambda v: softmax_cross_entropy(
-        page.net001.forward(v[None, :]).a[-1][0], page.p[0]), x1)
+    numeric = numerical_gradient(loss_of_x1, x1)
     assert_close(page.dL[1], numeric, atol=ATOL, what="dL/dx1 through both shortcuts")
+    numeric5 = numerical_gradient(lambda v: softmax_cross_entropy(v, page.p[0]), x5)
+    assert_close(page.dL[5], numeric5, atol=ATOL, what="dL/dx5 = softmax(x5) - p")
+    # every layer has units on and off: each of the four paths can carry gradient
+    for l in (2, 3, 4, 5):
+        assert 0 < np.sum(page.z[l] > 0) < d
+
+
+def test_streams_are_independent_and_reproducible():
+    a, b = page.streams(1, 2)
+    assert not np.allclose(a.normal(size=5), b.normal(size=5))
+    again = page.streams(1, 2)[0]
+    assert np.array_equal(again.normal(size=5), page.streams(1, 2)[0].normal(size=5))
 
 
 def test_shortcut_term_is_the_masked_upstream_gradient():
     numeric = numerical_gradient(page.loss_from_x3, page.x[3])
+    assert page.exact.shape == numeric.shape == (d,)
     assert_close(page.exact, numeric, atol=ATOL, what="dL/dx3")
     assert_close(page.dL[3], numeric, atol=ATOL, what="library dL/dx3")
     assert np.all(page.delta5[page.z[5] <= 0] == 0)            # masked where ReLU is off
+    assert np.any(page.z[5] <= 0)
     assert np.max(np.abs(page.note - numeric)) > 0.5            # "+ 1" is wrong
 
 
 def test_dL_dx2_needs_the_shortcut_from_x3():
     numeric = numerical_gradient(page.loss_from_x2, page.x[2])
     assert_close(page.exact_x2, numeric, atol=ATOL, what="dL/dx2")
+    assert_close(page.dL[2], numeric, atol=ATOL, what="library dL/dx2")
     assert np.max(np.abs(page.note_x2 - numeric)) > 0.1
 
 
 def test_simpler_example_is_J_F_plus_I():
     J = numerical_jacobian(page.block, page.x[1])
-    assert_close(page.J_F + np.eye(page.d), J, atol=ATOL, what="dy/dx1")
-    assert np.abs(J - np.eye(page.d)).max() > 0.1
+    assert J.shape == (d, d)
+    assert_close(page.J_F + np.eye(d), J, atol=ATOL, what="dy/dx1")
+    assert np.abs(J - np.eye(d)).max() > 0.1
+
+
+def test_gap_formats_rounding_and_real_gaps():
+    assert page.gap(np.zeros(2), np.array([0.0, 3e-10])) == "3e-10"
+    assert page.gap(np.zeros(2), np.array([0.0, 1.987])) == "1.99"
+
+
+def path_matrices():
+    """Each path's term, from explicit Jacobian matrices (numerator layout, transposed)."""
+    D = {l: np.diag(RELU.df(page.z[l])) for l in (2, 3, 4, 5)}
+    W = page.W
+    g5 = page.dL[5]
+    return {
+        "a": W[0].T @ D[2] @ W[1].T @ D[3] @ W[2].T @ D[4] @ W[3].T @ D[5] @ g5,
+        "b": D[3] @ W[2].T @ D[4] @ W[3].T @ D[5] @ g5,
+        "c": W[0].T @ D[2] @ W[1].T @ D[3] @ D[5] @ g5,
+        "d": D[3] @ D[5] @ g5,
+    }
+
+
+def test_four_paths_sum_to_the_gradient_and_the_note_drops_two():
+    expected = path_matrices()
+    terms = page.path_term
+    assert [name[:3] for name in terms] == ["(a)", "(b)", "(c)", "(d)"]
+    for name, v in terms.items():
+        assert v.shape == (d,)
+        assert_close(v, expected[name[1]], atol=1e-12, what=f"path {name}")
+        assert np.linalg.norm(v) > 0.05                  # every path carries gradient
+    numeric = numerical_gradient(loss_of_x1, page.x[1])
+    assert_close(page.four_paths, numeric, atol=ATOL, what="sum of the four paths")
+    assert_close(page.numeric_x1, numeric, atol=1e-12, what="the page's finite differences")
+    assert np.max(np.abs(page.note_terms - numeric)) > 0.5   # (a) + (b) is not the gradient
+    assert np.max(np.abs(page.note_final - numeric)) > 0.5   # nor is (a) + 1
+    assert_close(page.note_terms + expected["c"] + expected["d"], numeric, atol=ATOL,
+                 what="the note's terms plus the two dropped paths")
+    # the four routes are all the routes: a choice at each of the two shortcuts
+    routes = {tuple(r for i, r in hops if i in (4, 2)) for hops in page.PATHS.values()}
+    assert routes == {("F", "F"), ("F", "skip"), ("skip", "F"), ("skip", "skip")}
+
+
+def test_diagram_paths_are_the_pages_paths():
+    for (name, hops), drawn in zip(page.PATHS.items(), diagrams.PATH_HOPS.values(),
+                                   strict=True):
+        as_nodes = [(i + 1, i if route == "F" else i - 1) for i, route in hops]
+        assert as_nodes == drawn, name
+    assert list(diagrams.IN_NOTE.values()) == ["in note", "in note", "dropped", "dropped"]
+
+
+@pytest.mark.parametrize("draw", [diagrams.block_diagram, diagrams.paths_diagram])
+def test_diagrams_are_deterministic(draw):
+    from snippets.figures import panel_record
+
+    first, second = panel_record(draw(), "a"), panel_record(draw(), "a")
+    assert first["svg"] == second["svg"]
+    assert first["width"] <= 4.6 * 96          # a single panel of at most about 4.8 in
+
+
+def test_own_weights_get_no_term_from_their_own_shortcut():
+    W = page.W
+    for l in (1, 2, 3, 4):
+        def loss_W(M, l=l):
+            Ws = list(W)
+            Ws[l - 1] = M
+            return loss_of_x1(page.x[1], W=Ws)
+
+        numeric = numerical_gradient(loss_W, W[l - 1])
+        assert page.full[l].shape == W[l - 1].shape
+        assert_close(page.full[l], numeric, atol=ATOL, what=f"dL/dW{l}")
+        assert_close(page.grads.W[l], numeric, atol=ATOL, what=f"library dL/dW{l}")
+    assert_close(page.full[4], np.outer(page.delta5, page.x[4]), atol=1e-14,
+                 what="dL/dW4 = delta_5 x4^T")
+    # cutting a shortcut = holding its input constant: finite differences of that loss
+    frozen = {"x3->x5": {"x3_shortcut": page.x[3]}, "x1->x3": {"x1_shortcut": page.x[1]}}
+    for cut, kwargs in frozen.items():
+        grads, g1 = page.cuts[cut]
+        for l in (1, 2, 3, 4):
+            def loss_W(M, l=l, kwargs=kwargs):
+                Ws = list(W)
+                Ws[l - 1] = M
+                return loss_of_x1(page.x[1], W=Ws, **kwargs)
+
+            assert_close(grads[l], numerical_gradient(loss_W, W[l - 1]), atol=ATOL,
+                         what=f"dL/dW{l} with {cut} cut")
+        assert_close(g1, numerical_gradient(lambda v, k=kwargs: loss_of_x1(v, **k), page.x[1]),
+                     atol=ATOL, what=f"dL/dx1 with {cut} cut")
+    # the table: exact zeros for a block's own weights and everything above the shortcut
+    for l in (4, 3):
+        assert page.change("x3->x5", l) == 0 and page.change("x1->x3", l) == 0
+    for l in (2, 1):
+        assert page.change("x1->x3", l) == 0
+        assert page.change("x3->x5", l) > 0.05
+    assert page.change("x3->x5", 0) > 0.05 and page.change("x1->x3", 0) > 0.05
+    assert page.cell(0.0) == "0" and page.cell(0.314) == "0.31"
 
 
 def test_note004_identity_not_ones():
     J = numerical_jacobian(page.y_hat, page.x0)
-    assert_close(page.J_H + np.eye(page.d), J, atol=ATOL, what="dy_hat/dx")
-    assert np.abs(page.J_H + np.ones((page.d, page.d)) - J).max() > 0.5
-    numeric = numerical_gradient(
-        lambda v: 0.5 * float(np.sum((page.y_hat(v) - page.y0) ** 2)), page.x0)
-    assert_close(page.J_H.T @ page.error + page.error, numeric, atol=ATOL, what="dL/dx")
+    assert_close(page.J_H + np.eye(d), J, atol=ATOL, what="dy_hat/dx")
+    numeric = numerical_gradient(page.loss004, page.x0)
+    assert page.with_I.shape == numeric.shape == (d,)
+    assert_close(page.with_I, numeric, atol=ATOL, what="dL/dx")
+    # the ones reading is off, in component i, by the sum of the other components of e
+    e = page.error
+    off_by = np.sum(e) - e
+    assert_close(page.with_ones - numeric, off_by, atol=1e-7, what="ones - truth")
+    # and the gap depends on the network's error: another target, another gap
+    assert abs(np.max(np.abs(off_by)) - 1.0) > 0.1
+    e2 = page.y_hat(page.x0) - (page.y0 + np.array([1.0, -2.0, 0.5, 0.0]))
+    assert abs(np.max(np.abs(np.sum(e2) - e2)) - np.max(np.abs(off_by))) > 0.1
 
 
 def test_he_2016_equation_5_on_a_deep_stack():
@@ -66,21 +201,92 @@ def test_he_2016_equation_5_on_a_deep_stack():
         J_sum = numerical_jacobian(sum_of_branches, page.fwd_s.a[start][0])
         assert_close(page.dE_dxL + page.dE_dxL @ J_sum, grads.a[start][0], atol=1e-7,
                      what=f"eq. 5 at block {l}")
+    for direct, through, bp in page.eq5.values():
+        assert np.array_equal(direct, page.dE_dxL)           # the same at every block
+        assert_close(direct + through, bp, atol=1e-7, what="the table's rows")
+
+
+def test_a_relu_after_the_addition_masks_the_shortcut():
+    # one original block: dy/dx = D (I + J_F), D the mask of the sum, by finite differences
+    net = build_residual_mlp(np.random.default_rng(0), 6, 1)
+    net = MLP([replace(net.layers[0]), replace(net.layers[1], g=RELU)])
+    x = np.abs(np.random.default_rng(1).normal(size=6))
+    (W_a, b_a), (W_b, b_b) = [(layer.W, layer.b) for layer in net.layers]
+    s = x + W_b @ RELU(W_a @ x + b_a) + b_b
+    D = np.diag(RELU.df(s))
+    J_F = W_b @ np.diag(RELU.df(W_a @ x + b_a)) @ W_a
+    numeric = numerical_jacobian(lambda v: net.forward(v[None, :]).a[-1][0], x)
+    assert numeric.shape == (6, 6)
+    assert_close(D @ (np.eye(6) + J_F), numeric, atol=ATOL, what="original block Jacobian")
+    assert np.any(np.diag(D) == 0)             # the shortcut's own path is D, not I
+
+
+def test_share_of_units_open_along_the_shortcuts():
+    share = page.open_share
+    assert share.shape == (5, page.L_max)
+    # independently: one seed at a time, the masks recomputed by a plain loop
+    for seed, rng in enumerate(page.streams(6, 5)):
+        net = build_residual_mlp(rng, 64, page.L_max)
+        x = RELU(page.streams(7, 1)[0].normal(size=(64, 64)))
+        open_ = np.ones_like(x, dtype=bool)
+        for k in range(page.L_max):
+            W_a, b_a = net.layers[2 * k].W, net.layers[2 * k].b
+            W_b, b_b = net.layers[2 * k + 1].W, net.layers[2 * k + 1].b
+            s = x + RELU(x @ W_a.T + b_a) @ W_b.T + b_b
+            open_ &= s > 0
+            x = RELU(s)
+            assert share[seed, k] == pytest.approx(open_.mean(), abs=1e-12)
+    assert np.all(np.diff(share, axis=1) <= 0)                 # a product of masks
+    assert np.all(share[:, 0] > 0.5) and np.all(share[:, 0] < 0.75)  # "about a third closed"
+    assert np.all(share[:, -1] == 0)                           # "none open in any seed"
+    assert np.all(share[:, 9] < 0.1)
 
 
 def test_note002_two_paths_sum_to_the_gradient():
-    for scale in (1.0, 0.1, 0.001):
-        _, long, short = page.note002(page.V1, scale * page.V2, page.V3, page.X2, page.Y2)
+    for (label, scale, g, b3), (dR_dA3, long, short, gap) in zip(
+            page.CASES, page.note002_runs, strict=True):
         numeric = numerical_gradient(
-            lambda M, s=scale: page.note002(M, s * page.V2, page.V3, page.X2, page.Y2)[0],
-            page.V1)
-        assert_close(long + short, numeric, atol=ATOL, what=f"dR/dW1, scale {scale}")
-        assert np.linalg.norm(short) > 0.1
-    assert np.linalg.norm(page.note002(page.V1, 1e-3 * page.V2, page.V3, page.X2,
-                                       page.Y2)[1]) < 1e-3
+            lambda M, s=scale, g=g, b3=b3: page.note002(M, s * page.V2, page.V3, page.X2,
+                                                         page.Y2, g, b3)[0], page.V1)
+        assert long.shape == short.shape == page.V1.shape
+        assert_close(long + short, numeric, atol=ATOL, what=f"dR/dW1, {label}")
+        assert gap <= ATOL
+        assert np.linalg.norm(dR_dA3) > 0.5                # the gradient at layer n is not 0
+        if g is SIGMOID:
+            assert np.linalg.norm(short) > 0.1
+        else:                                               # every sum negative: nothing
+            assert np.all(long == 0) and np.all(short == 0)
+            assert np.all(numeric == 0)
+    longs = [np.linalg.norm(run[1]) for run in page.note002_runs[:3]]
+    assert longs[0] > longs[1] > longs[2] and longs[2] < 1e-4
 
 
 def test_note000_identity_term():
     for n_mid in (6, 4, 3):
         J_mid, J_top, total = page.jacobians_000(n_mid)
+        assert J_mid.shape == (n_mid, 4) and total.shape == (4, 4)
         assert_close(J_top @ J_mid + np.eye(4), total, atol=ATOL, what=f"width {n_mid}")
+
+
+def test_exercise_cancelling_branch_passes_nothing():
+    J = numerical_jacobian(ex.cancel_block, ex.x_pos)
+    assert J.shape == (ex.n, ex.n)
+    assert_close(J, np.zeros((ex.n, ex.n)), atol=ATOL, what="I + J_F")
+    assert np.linalg.norm(ex.g_up) > 0.5
+    assert np.allclose(ex.J_block.T @ ex.g_up, 0, atol=1e-9)
+
+
+def test_exercise_paths_count_and_sum():
+    assert len(ex.terms) == 2 ** ex.K
+    numeric = numerical_gradient(
+        lambda v: float(np.sum(ex.net.forward(v[None, :]).a[-1])), ex.fwd_K.a[0][0])
+    assert_close(sum(ex.terms.values()), numeric, atol=ATOL, what="sum of 2^K paths")
+    assert_close(ex.bp, numeric, atol=ATOL, what="back-propagation")
+    all_skip = ex.terms[("skip",) * ex.K]
+    masks = np.prod([RELU.df(ex.fwd_K.z[2 * k][0]) for k in range(1, ex.K + 1)], axis=0)
+    assert_close(all_skip, masks * ex.g_out[0], atol=1e-15, what="the all-shortcut path")
+
+
+def test_exercise_ones_eigenvalues():
+    expected = np.array([-1.0] * (ex.d4 - 1) + [ex.d4 - 1.0])
+    assert_close(np.linalg.eigvalsh(ex.M), expected, atol=1e-12, what="eigenvalues")
