@@ -191,7 +191,7 @@ def test_a_first_visit_is_light(browser, base_url, slug):
     context, watch = offline_context(browser, viewport={"width": 1280, "height": 900})
     page = watch_page(context.new_page(), watch)
     responses = []
-    page.on("response", responses.append)
+    page.on("response", lambda response: responses.append(response))
     try:
         page.goto(f"{base_url}{slug}/", wait_until="load")
         page.wait_for_timeout(500)

@@ -139,6 +139,30 @@ def test_editing_a_transitively_imported_module_reruns_its_importers(site):
     assert "a=65" in site.html() and "b=130" in site.html()
 
 
+def test_editing_a_file_a_block_reads_reruns_it(site):
+    """Not an import: a data file a block opens (as the errata table reads its entries)."""
+    site.write("snips/table.txt", "41\n")
+    site.write("snips/reader.py", """
+        # --8<-- [start:read]
+        from pathlib import Path
+
+        from snips.lib.record import record
+
+        record("read")
+        print("value", int(Path("snips/table.txt").read_text()) + 1)
+        # --8<-- [end:read]
+    """)
+    page = (site.root / "docs/index.md").read_text()
+    site.write("docs/index.md", page + '\n```python exec="on" result="text"\n'
+                                       '--8<-- "snips/reader.py:read"\n```\n')
+    assert "read" in build_and_runs(site)
+    assert "value 42" in site.html()
+    assert build_and_runs(site) == []
+    edit(site, "snips/table.txt", "41", "99")
+    assert build_and_runs(site) == ["read"]
+    assert "value 100" in site.html()
+
+
 def test_editing_what_no_block_imports_reruns_nothing(site):
     build_and_runs(site)
     edit(site, "snips/lib/unrelated.py", "X = 1", "X = 2")

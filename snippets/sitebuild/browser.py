@@ -154,7 +154,7 @@ def watch_page(page, watch: Watch):
 READING = r"""() => {
   const content = document.querySelector(".md-content");
   const visible = (e) => e.getClientRects().length > 0
-    && getComputedStyle(e).visibility !== "hidden";
+    && getComputedStyle(e).visibility !== "hidden" && !e.closest("details:not([open])");
   const figures = [...content.querySelectorAll(".bp-figure img, figure img")].filter(visible)
     .map((img) => ({src: img.currentSrc || img.src, width: img.getBoundingClientRect().width}));
   const label = (e) => e.textContent.trim().slice(0, 60);

@@ -17,6 +17,9 @@ output can depend on:
 * the versions of Python, NumPy and Matplotlib.
 
 Change any of these and the block runs again; change nothing and its stored output is reused.
+A block may also read files (a table of errata, a page's headings): the files under the
+project root that it, or an earlier block of its session, opened while running are recorded
+with their digests, and a change to any of them makes the stored output stale too.
 A stored entry carries a digest of its key and events: an entry that was corrupted or edited on
 disk is detected, reported, and the block runs again. A cached block in a session is not
 executed, so when a later block of that session must run, the earlier ones are first replayed
@@ -61,7 +64,7 @@ from typing import Any
 
 from snippets.sitebuild.fences import ExecFence
 
-CACHE_FORMAT = 2  # bump when the meaning of a stored entry changes
+CACHE_FORMAT = 3  # bump when the meaning of a stored entry changes
 log = logging.getLogger("mkdocs.plugins.backprop")
 
 
@@ -75,6 +78,19 @@ class BlockTimeout(BaseException):
 
 class OutputLimit(Exception):  # noqa: N818
     """Raised inside a block that printed more than its limit."""
+
+
+# Files a running block opens, seen through Python's audit events (every open() raises one);
+# None while no block runs. A hook cannot be removed, so it is added once and stays cheap.
+_reads: list | None = None
+
+
+def _audit(event: str, args: tuple) -> None:
+    if _reads is not None and event == "open" and isinstance(args[0], str | bytes | Path):
+        _reads.append(args[0])
+
+
+sys.addaudithook(_audit)
 
 
 def module_files(code: str, root: Path, *, importer: Path | None = None) -> set[Path]:
@@ -280,6 +296,7 @@ class _Session:
     blocks: list[ExecFence | None] = field(default_factory=list)  # in run order
     codes: list[str] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
+    reads: dict[str, str] = field(default_factory=dict)  # files read so far: digest
     executed: int = 0  # how many of `blocks` have really run in `namespace`
 
 
@@ -430,7 +447,7 @@ class Executor:
         state.codes.append(code)
         state.keys.append(key)
         self.keys_seen.add(key)
-        events = self._load(key, fence)
+        events = self._load(key, fence, state)
         if events is not None:
             self.stats.cached += 1
             return Result(events)
@@ -455,7 +472,7 @@ class Executor:
             return Result(error=str(error))
         self._snapshot(state)
         self.stats.executed += 1
-        self._store(key, events)
+        self._store(key, events, state.reads)
         return Result(events)
 
     def _snapshot(self, state: _Session) -> None:
@@ -521,7 +538,7 @@ class Executor:
             self._digests[file] = _file_digest(file)
         return self._digests[file]
 
-    def _load(self, key: str, fence: ExecFence | None) -> list | None:
+    def _load(self, key: str, fence: ExecFence | None, state: _Session) -> list | None:
         if self.cache_dir is None:
             return None
         self.used_keys.add(key)
@@ -530,7 +547,8 @@ class Executor:
             return None
         try:
             entry = json.loads(path.read_text(encoding="utf-8"))
-            intact = entry["digest"] == _entry_digest(key, entry["events"])
+            reads = entry["reads"]
+            intact = entry["digest"] == _entry_digest(key, entry["events"], reads)
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):
             intact = False
         if not intact:
@@ -539,13 +557,27 @@ class Executor:
                      f"({self._where(fence)}) was damaged or edited on disk "
                      f"({path.name}); running the block again")
             return None
+        changed = [rel for rel, digest in reads.items() if self._read_digest(rel) != digest]
+        if changed:
+            log.info(f"{self.page}: block {self.block_count} ({self._where(fence)}) read "
+                     f"{changed[0]}, which has changed; running it again")
+            return None
+        state.reads.update(reads)
         return entry["events"]
 
-    def _store(self, key: str, events: list) -> None:
+    def _read_digest(self, rel: str) -> str | None:
+        path = self.root / rel
+        try:
+            return self._digest(path)
+        except OSError:
+            return None
+
+    def _store(self, key: str, events: list, reads: dict[str, str]) -> None:
         if self.cache_dir is None:
             return
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        entry = {"digest": _entry_digest(key, events), "events": events}
+        entry = {"digest": _entry_digest(key, events, reads), "events": events,
+                 "reads": reads}
         tmp = self.cache_dir / f"{key}.tmp"
         tmp.write_text(json.dumps(entry), encoding="utf-8")
         tmp.replace(self.cache_dir / f"{key}.json")
@@ -579,6 +611,8 @@ class Executor:
             namespace = state.namespace = module.__dict__
         capture = Capture(self.max_output)
         start = time.perf_counter()
+        global _reads
+        _reads = []
         try:
             compiled = compile(source, filename, "exec")
             with contextlib.redirect_stdout(capture), _isolated_state(), \
@@ -595,6 +629,8 @@ class Executor:
         except Exception as error:
             raise BlockError(self._report(error, fence)) from error
         finally:
+            opened, _reads = _reads, None
+            self._record_reads(opened, state)
             elapsed = time.perf_counter() - start
             seconds = self.stats.seconds
             seconds[self.page] = seconds.get(self.page, 0.0) + elapsed
@@ -602,6 +638,23 @@ class Executor:
                 where = f"{self.page}: {fence.section.path.name}:{fence.section.name}"
                 self.stats.blocks[where] = self.stats.blocks.get(where, 0.0) + elapsed
         return capture.events
+
+    def _record_reads(self, opened: list, state: _Session) -> None:
+        """Add the project files a block opened (not under a cache or .git) to its
+        session's reads, with their digests."""
+        for name in opened:
+            path = Path(os.fsdecode(name))
+            try:
+                path = path.resolve()
+                rel = path.relative_to(self.root).as_posix()
+            except (OSError, ValueError):
+                continue
+            if rel.startswith((".", "site/")) or "__pycache__" in rel or not path.is_file():
+                continue
+            if rel not in state.reads:
+                digest = self._read_digest(rel)
+                if digest is not None:
+                    state.reads[rel] = digest
 
     def _report(self, error: BaseException, fence: ExecFence | None,
                 what: str | None = None) -> str:
@@ -685,6 +738,6 @@ def _same_code(a: str, b: str) -> bool:
     return a.strip("\n") == b.strip("\n")
 
 
-def _entry_digest(key: str, events: list) -> str:
-    blob = json.dumps([key, events], sort_keys=True, separators=(",", ":")).encode()
+def _entry_digest(key: str, events: list, reads: dict) -> str:
+    blob = json.dumps([key, events, reads], sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()

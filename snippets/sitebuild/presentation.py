@@ -38,7 +38,7 @@ _FONTS = {"mathrm", "mathbf", "mathit", "text", "textrm", "operatorname", "bolds
 _CALLIGRAPHIC = {"L": "ℒ", "N": "𝒩", "O": "𝒪", "R": "ℛ", "F": "ℱ"}
 _SUB = str.maketrans("0123456789+-=()aeijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
 _SUP = str.maketrans("0123456789+-=()inT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿᵀ")
-_MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]|\$\$(.+?)\$\$", re.S)
+_MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]|\$\$(.+?)\$\$|(?<![\\$])\$([^$\n]+?)\$", re.S)
 
 
 def _group(tex: str, start: int) -> tuple[str, int]:
@@ -145,11 +145,13 @@ def tex_to_text(tex: str) -> str:
 
 
 def plain_tex(text: str) -> str:
-    r"""``text`` with every math expression in it (``\( \)``, ``\[ \]``, ``$$ $$``) written
-    as plain text (:func:`tex_to_text`).
+    r"""``text`` with every math expression in it (``\( \)``, ``\[ \]``, ``$$ $$``, and a
+    notebook's ``$ $``) written as plain text (:func:`tex_to_text`).
 
     >>> plain_tex(r"The exact gradient of \(I + J\), and of \(g'\)")
     "The exact gradient of I + J, and of g'"
+    >>> plain_tex(r"Note 000: $\partial(\alpha_N + \alpha_{N-2})$")
+    'Note 000: ∂(α_N + α_(N-2))'
     """
     return _MATH.sub(lambda m: tex_to_text(next(g for g in m.groups() if g is not None)), text)
 
