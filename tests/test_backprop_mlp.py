@@ -258,8 +258,8 @@ def test_layer_gradient_norms_shrink_through_sigmoid_layers_only():
     assert np.all((factor >= 0.205) & (factor < 0.235)) and np.all(factor < 0.25)  # 0.21-0.23
     relu_factor = (relu[:, 0] / relu[:, -1]) ** (1 / 9)
     assert np.all((relu_factor > 0.925) & (relu_factor < 1.025))   # "0.93 and 1.02"
-    # one ReLU seed is larger in every layer; the others are level
-    assert np.argmax(relu[:, 0]) == np.argmax(relu.min(axis=1))
+    # one ReLU seed is the largest in every layer (why the band is wide)
+    assert len(set(np.argmax(relu, axis=0))) == 1
 
 
 def test_layer_gradient_norms_against_single_networks():

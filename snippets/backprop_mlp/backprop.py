@@ -37,9 +37,20 @@ weights, biases, data = (np.random.default_rng(s)
 M, L1, L2, L3 = 5, 4, 3, 1     # note 000: input size M, widths L1, L2, L3
 
 
+def sci(v, fmt=".0e"):
+    """v in scientific notation without a padded exponent: 2e-6."""
+    return f"{v:{fmt}}".replace("e-0", "e-").replace("e+0", "e+")
+
+
 def diff_text(v):
-    """A difference for a table: rounding noise as 1e-10, real gaps as 0.15."""
-    return f"{v:.0e}" if v < 1e-3 else f"{v:.2f}"
+    """A difference for a table: rounding noise as 1e-10, gaps as 0.15."""
+    return sci(v) if v < 1e-3 else f"{v:.2f}"
+
+
+def spread(values, fmt=".0e"):
+    """median (min–max) of values over seeds, as text."""
+    return (f"{sci(np.median(values), fmt)} ({sci(values.min(), fmt)}–"
+            f"{sci(values.max(), fmt)})")
 # --8<-- [end:setup]
 
 
@@ -141,7 +152,7 @@ ax.set_xlim(0, 4.8)
 ax.set_ylim(0, 5.0)
 ax.set_aspect("equal")
 ax.axis("off")
-cx, w, height = 2.0, 1.15, 0.58            # centre column, box size (inches)
+cx, w, height = 2.0, 1.15, 0.58            # centre column, box size (in)
 
 
 def box(x0, y0, width, top, bottom=None, fill="#ffffff"):
@@ -175,8 +186,8 @@ nodes = [("$x = a_0$", r"$(\partial\mathcal{L}/\partial x)^\top$"),
          (r"$\mathcal{L}(a_2, y)$", None)]
 for y0, (top, bottom) in zip(levels, nodes, strict=True):
     box(cx, y0, w, top, bottom)
-backward_ops = [r"$W_1^\top\cdot$", r"$\odot\, g'(z_1)$", r"$W_2^\top\cdot$",
-                r"$\odot\, g'(z_2)$", "transpose"]
+backward_ops = [r"$W_1^\top\cdot$", r"$\odot\, g'(z_1)$",
+                r"$W_2^\top\cdot$", r"$\odot\, g'(z_2)$", "transpose"]
 for lower, upper, op, fwd in zip(levels[:-1], levels[1:], backward_ops,
                                  [None, "$g$", None, "$g$", None],
                                  strict=True):
@@ -188,7 +199,7 @@ for lower, upper, op, fwd in zip(levels[:-1], levels[1:], backward_ops,
     if fwd:
         ax.text(cx + 0.35, sum(gap) / 2, fwd, ha="left", va="center",
                 color=FORWARD)
-for l, y0 in ((1, levels[1]), (2, levels[3])):     # the parameters of layer l
+for l, y0 in ((1, levels[1]), (2, levels[3])):  # the parameters of layer l
     box(3.95, y0, 1.5, f"$W_{l},\\ b_{l}$",
         rf"$\delta_{l} a_{l - 1}^\top,\ \delta_{l}$", fill="#f2f2f2")
     arrow((3.2, y0 + 0.1), (cx + w / 2, y0 + 0.1), FORWARD)
@@ -200,21 +211,22 @@ show(
     alt="A computational graph drawn from bottom to top. Six boxes in a "
     "column: x = a0, z1, a1, z2, a2 and the loss L(a2, y), joined by dark "
     "arrows pointing up (the forward pass; the arrows from z to a are "
-    "labelled g). Each box except the loss also holds, in orange, the "
-    "gradient the backward pass computes for it: grad_x L, delta1, "
-    "grad_a1 L, delta2, grad_a2 L. Orange arrows point down beside the "
-    "column, labelled from the top: the transpose of dL/da2, times g'(z2) "
-    "elementwise, times W2 transposed, times g'(z1) elementwise, times W1 "
-    "transposed. Grey boxes for W1, b1 and W2, b2 sit to the right of z1 "
-    "and z2, with a dark arrow into the z box and an orange arrow back; "
-    "they hold the gradients delta_l a_(l-1) transposed and delta_l.",
-    caption="The computational graph of a two-layer MLP. Dark: the forward "
-    "pass, computed upwards; the top line of each box is its value. Orange: "
-    "the backward pass, computed downwards; the bottom line of each box is "
-    "the gradient of ℒ with respect to that value, and each orange arrow "
-    "is labelled with the operation that produces the next one. A weight "
-    "gradient needs both passes: δ_l from the backward pass and a_(l−1) "
-    "from the forward pass.",
+    "labelled g). Each box but the loss also holds, in orange, the "
+    "gradient the backward pass computes for it: the transpose of dL/dx, "
+    "delta1, the transpose of dL/da1, delta2, the transpose of dL/da2. "
+    "Orange arrows point down beside the column, labelled from the top: "
+    "transpose, times g'(z2) elementwise, times W2 transposed, times "
+    "g'(z1) elementwise, times W1 transposed. Grey boxes for W1, b1 and "
+    "W2, b2 sit to the right of z1 and z2, with a dark arrow into the z "
+    "box and an orange arrow back; they hold the gradients delta_l a_(l-1) "
+    "transposed and delta_l. A key reads: forward, up; backward, down.",
+    caption="The computational graph of a two-layer MLP. Dark: the "
+    "forward pass, computed upwards; the top line of each box is its "
+    "value. Orange: the backward pass, computed downwards; the bottom "
+    "line of each box is the gradient of ℒ with respect to that value, a "
+    "column (δ_l for z_l), and each orange arrow is labelled with the "
+    "operation that produces the next one. A weight gradient needs both "
+    "passes: δ_l from the backward pass and a_(l−1) from the forward pass.",
 )
 # --8<-- [end:graph]
 
@@ -269,7 +281,7 @@ def note002_gradient(width, seeds=5, entropy=1):
     the note's separated products, and finite differences; each
     (seeds, width, width)."""
     w_seq, d_seq = np.random.SeedSequence(entropy).spawn(2)
-    rng_w, rng_d = np.random.default_rng(w_seq), np.random.default_rng(d_seq)
+    rng_w, rng_d = (np.random.default_rng(s) for s in (w_seq, d_seq))
     Ws = rng_w.normal(size=(3, seeds, width, width)) / np.sqrt(width)
     X, Y = rng_d.normal(size=(2, seeds, width, 1))    # columns
 
@@ -296,7 +308,7 @@ for width in (1, 8):
     gap = (np.abs(separated - correct).max(axis=(1, 2))
            / np.abs(correct).max(axis=(1, 2)))
     rows.append([str(width), diff_text(max_abs_diff(correct, numeric)),
-                 f"{np.median(gap):.1g} ({gap.min():.1g}–{gap.max():.1g})"])
+                 spread(gap, ".1g")])
 table(rows, header=["width", "alternating − FD", "separated: gap"],
       caption="The gradient of R by W₁ in five networks per width. "
       "Alternating − FD: the largest difference from finite differences. "
@@ -312,7 +324,7 @@ def note004(x, y, W1, b1, W2, b2):
     a1 = sigmoid(W1 @ x + b1)
     error = W2 @ a1 + b2 + x - y                        # ŷ - y
     correct = np.outer((W2.T @ error) * a1 * (1 - a1), x)
-    literal = (error @ W2) @ (a1 * (1 - a1)) * x        # (ŷ-y) w2 a1(1-a1) x
+    literal = (error @ W2) @ (a1 * (1 - a1)) * x    # (ŷ-y) w2 a1(1-a1) x
     return 0.5 * float(error @ error), correct, literal
 
 
@@ -331,25 +343,23 @@ print("(ŷ-y) w2 a1(1-a1) x, as products:", literal.shape)
 
 
 # --8<-- [start:note001]
-x5 = data.uniform(0.1, 2.0, size=4)      # ReLU outputs: positive, unnormalised
+x5 = data.uniform(0.1, 2.0, size=4)      # like ReLU outputs: positive
 p = np.array([0.0, 1.0, 0.0, 0.0])       # one-hot target
 losses = {
-    "−Σ p log x₅ (as written)": (
-        lambda v: log_output_cross_entropy(v, p),
-        log_output_cross_entropy_grad(x5, p), "−p / x₅"),
-    "−Σ p log softmax(x₅)": (
-        lambda v: softmax_cross_entropy(v, p),
-        softmax_cross_entropy_grad(x5, p), "softmax(x₅) − p"),
+    "as written": (lambda v: log_output_cross_entropy(v, p),
+                   log_output_cross_entropy_grad(x5, p), "−p / x₅"),
+    "softmax": (lambda v: softmax_cross_entropy(v, p),
+                softmax_cross_entropy_grad(x5, p), "softmax(x₅) − p"),
 }
 rows = []
 for name, (loss, correct, formula) in losses.items():
     numeric = numerical_gradient(loss, x5)
-    rows.append([name, diff_text(max_abs_diff(x5 - p, numeric)), formula,
-                 diff_text(max_abs_diff(correct, numeric))])
-table(rows, header=["loss", "x₅ − p", "gradient", "gradient"],
-      caption="Each loss's gradient by finite differences, against the "
-      "note's x₅ − p (second column) and against the loss's own gradient "
-      "(fourth): the largest difference.")
+    rows.append([name, formula, diff_text(max_abs_diff(correct, numeric)),
+                 diff_text(max_abs_diff(x5 - p, numeric))])
+table(rows, header=["loss", "gradient", "error", "x₅ − p error"],
+      caption="Two losses: as written, −Σ p log x₅; softmax, −Σ p log "
+      "softmax(x₅). Each one's gradient, and the largest difference "
+      "between finite differences and that gradient (error) or x₅ − p.")
 # --8<-- [end:note001]
 
 
@@ -375,8 +385,9 @@ rows = []
 for name, target in targets.items():
     numeric = numerical_gradient(
         lambda v, target=target: softmax_cross_entropy(v, target), z)
-    rows.append([name, diff_text(max_abs_diff(s - target, numeric)),
-                 diff_text(max_abs_diff(target.sum() * s - target, numeric)),
+    candidates = (s - target, target.sum() * s - target)
+    rows.append([name, *(diff_text(max_abs_diff(c, numeric))
+                         for c in candidates),
                  diff_text(abs(numeric.sum()))])
 table(rows, header=["target p", "s − p", "(Σp) s − p", "sum"],
       caption="The gradient of −Σ p log softmax(z) by finite differences: "
@@ -399,7 +410,8 @@ def layer_gradient_norms(net, batch=64, entropy=100):
     """||∇_{W_l} L|| (Frobenius) for l = 1..N of each network of a stack,
     on a batch of its own: (seeds, N)."""
     (seeds,), width = net.stack_shape, net.widths[0]
-    X, Y = np.random.default_rng(entropy).normal(size=(2, seeds, batch, width))
+    X, Y = np.random.default_rng(entropy).normal(
+        size=(2, seeds, batch, width))
     fwd = net.forward(X)
     grads = net.backward(fwd, squared_error_grad(fwd.a[-1], Y))
     return np.stack([np.linalg.norm(grads.W[l], axis=(-2, -1))
@@ -414,12 +426,6 @@ N = len(kinds)
 print(f"{N} layers: {kinds.count('sigmoid')} sigmoid, then {kinds[-1]}")
 print(f"between the loss and W_1: {kinds.count('sigmoid')} factors "
       f"diag(σ'), {N - 1} weight matrices (W_2 ... W_{N})")
-
-
-def spread(values, fmt):
-    """median (min–max) over seeds."""
-    return (f"{np.median(values):{fmt}} ({values.min():{fmt}}–"
-            f"{values.max():{fmt}})")
 
 
 ratios = {label: v[:, 0] / v[:, -1] for label, v in norms.items()}

@@ -15,8 +15,10 @@ from snippets.backprop_mlp.backprop import (
     numerical_gradient,
     numerical_jacobian,
     ratios,
+    sci,
     sigmoid,
     softmax,
+    spread,
     table,
 )
 
@@ -26,9 +28,7 @@ rows, measured = [], {}
 for depth in (5, 20):
     norms_N = layer_gradient_norms(fresh_stack(SIGMOID, "gaussian", depth))
     measured[depth] = ratio = norms_N[:, 0] / norms_N[:, -1]
-    rows.append([str(depth), f"{factor ** (depth - 1):.0e}",
-                 f"{np.median(ratio):.0e} ({ratio.min():.0e}–"
-                 f"{ratio.max():.0e})",
+    rows.append([str(depth), sci(factor ** (depth - 1)), spread(ratio),
                  f"{np.median(ratio ** (1 / (depth - 1))):.2f}"])
 table(rows, header=["N", "predicted", "measured", "per layer"],
       caption=f"Layer 1 / layer N, the ratio of gradient norms: predicted "

@@ -158,8 +158,8 @@ table([[name, verdict(line("z₂"), fd_W3), verdict(line("z₃"), fd_W3)]
       header=["line", "with z₂ (as written)", "with z₃"],
       caption=f"Note 003's three lines against the gradient ∇ of R̂ by W₃, "
       f"from finite differences ({m} × {n}). In brackets: the largest "
-      f"difference.", align="lll")
-print("largest |∂z2/∂W3| by finite differences:", np.abs(dz_dW3["z₂"]).max())
+      f"difference. The largest entry of ∂z₂/∂W₃ by finite differences is "
+      f"{np.abs(dz_dW3['z₂']).max():g}.", align="lll")
 # --8<-- [end:w3_lines]
 
 # --8<-- [start:chain]
@@ -203,10 +203,12 @@ jacobians = {                             # one layer with n_out = 4
     "W": drawing.normal(size=(4, 5)),
     "vecW": dense_jacobian_weights(a, 4).reshape(4, 20),
 }
-titles = {"diag": r"$\partial y/\partial z = \mathrm{diag}(h'(z))$",
-          "W": r"$\partial z/\partial a = W$",
-          "vecW": r"$\partial z/\partial W$: $a^\top$ in block $i$ of row $i$"}
-sizes = {"diag": (2.6, 2.7), "W": (3.0, 2.7), "vecW": (4.8, 2.4)}
+titles = {
+    "diag": r"$\partial y/\partial z = \mathrm{diag}(h'(z))$",
+    "W": r"$\partial z/\partial a = W$",
+    "vecW": r"$\partial z/\partial W$: $a^\top$ in block $i$ of row $i$",
+}
+sizes = {"diag": (2.6, 2.7), "W": (3.0, 2.7), "vecW": (3.5, 2.4)}
 ticks = {"diag": ("z", "y"), "W": ("a", "z"), "vecW": (None, "z")}
 panels = []
 for key, J in jacobians.items():
@@ -236,8 +238,8 @@ show(
          "diagonal, which are shades of red (positive).",
          "A 4 by 5 heat map with every cell coloured, red and blue.",
          "A 4 by 20 heat map divided by grey lines into four blocks of 5 "
-         "columns. Row i is white except in block i, where it holds the same "
-         "5 colours in every row: the blocks step down the diagonal."],
+         "columns. Row i is white except in block i, where it holds the "
+         "same 5 colours in every row: the blocks step down the diagonal."],
     caption="Three Jacobians of one layer with 5 inputs and 4 outputs "
     "(red positive, blue negative, white zero). The activation's Jacobian "
     "is diagonal; the linear map's is W itself, dense; the derivative of z "
@@ -257,7 +259,7 @@ def size(n_bytes):
 batch, d = 64, 4096                       # y = x W: x is 64 x d, W is d x d
 outputs = batch * d
 jacobian = {"∂y/∂x": outputs * batch * d, "∂y/∂W": outputs * d * d}
-needed = {"∂y/∂x": batch * d, "∂y/∂W": d * d}   # g Wᵀ and xᵀ g
+needed = {"∂y/∂x": batch * d, "∂y/∂W": d * d}   # δ Wᵀ and xᵀ δ
 table([[name, f"{jacobian[name]:.1e}", size(4 * jacobian[name]),
         size(4 * needed[name])] for name in jacobian],
       header=["Jacobian", "entries", "float32", "backprop keeps"],
