@@ -307,3 +307,12 @@ def test_exercise_softmax_jacobian_rank():
         J = np.diag(s) - np.outer(s, s)
         assert np.linalg.matrix_rank(J) == k - 1
         assert np.abs(J @ np.ones(k)).max() < 1e-15
+
+
+def test_the_norms_figure_alt_text_numbers():
+    sigmoid, relu = page.norms["sigmoid, N(0, 1/n)"], page.norms["ReLU, He"]
+    median_s, median_r = np.median(sigmoid, axis=0), np.median(relu, axis=0)
+    assert 5 < median_s[-1] < 20 and 5e-6 < median_s[0] < 2e-5   # "about 10 to about 1e-5"
+    assert np.all((median_r > 10) & (median_r < 50))              # "between about 10 and 50"
+    assert 300 < relu.max() < 500                                 # "up to about 400"
+    assert np.all(sigmoid.max(axis=0) / sigmoid.min(axis=0) < 3)  # "a narrow band"

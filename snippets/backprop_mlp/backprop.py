@@ -146,13 +146,18 @@ print(f"entries: tensor {T.size}, the gradient it contracts to "
 
 # --8<-- [start:graph]
 FORWARD, BACKWARD = "#222222", "#d95f02"   # ink, and orange for gradients
-fig, ax = subplots(figsize=(4.8, 5.0))
+fig, ax = subplots(figsize=(4.5, 5.5))
 fig.subplots_adjust(left=0, right=1, bottom=0, top=1)  # data units: inches
-ax.set_xlim(0, 4.8)
-ax.set_ylim(0, 5.0)
+ax.set_xlim(0, 4.5)
+ax.set_ylim(0, 5.5)
 ax.set_aspect("equal")
 ax.axis("off")
-cx, w, height = 2.0, 1.15, 0.58            # centre column, box size (in)
+cx, w, height = 1.9, 1.3, 0.66             # centre column, box size (in)
+SIZE = 14                                  # points: subscripts stay legible
+
+
+def put(x0, y0, text, colour, **where):
+    ax.text(x0, y0, text, color=colour, fontsize=SIZE, va="center", **where)
 
 
 def box(x0, y0, width, top, bottom=None, fill="#ffffff"):
@@ -165,19 +170,19 @@ def box(x0, y0, width, top, bottom=None, fill="#ffffff"):
                                 boxstyle="round,pad=0,rounding_size=0.08",
                                 facecolor=fill, edgecolor=FORWARD, lw=1.2))
     if bottom is None:
-        ax.text(x0, y0, top, ha="center", va="center", color=FORWARD)
+        put(x0, y0, top, FORWARD, ha="center")
         return
-    ax.text(x0, y0 + 0.12, top, ha="center", va="center", color=FORWARD)
-    ax.text(x0, y0 - 0.13, bottom, ha="center", va="center", color=BACKWARD)
+    put(x0, y0 + 0.14, top, FORWARD, ha="center")
+    put(x0, y0 - 0.15, bottom, BACKWARD, ha="center")
 
 
 def arrow(start, end, colour):
     ax.annotate("", xy=end, xytext=start, arrowprops=dict(
         arrowstyle="-|>", color=colour, lw=1.5, shrinkA=0, shrinkB=0,
-        mutation_scale=14))
+        mutation_scale=15))
 
 
-levels = [0.45, 1.25, 2.05, 2.85, 3.65, 4.45]  # x, z1, a1, z2, a2, L
+levels = [0.45, 1.35, 2.25, 3.15, 4.05, 4.95]  # x, z1, a1, z2, a2, L
 nodes = [("$x = a_0$", r"$(\partial\mathcal{L}/\partial x)^\top$"),
          ("$z_1$", r"$\delta_1$"),
          ("$a_1$", r"$(\partial\mathcal{L}/\partial a_1)^\top$"),
@@ -194,18 +199,16 @@ for lower, upper, op, fwd in zip(levels[:-1], levels[1:], backward_ops,
     gap = (lower + height / 2, upper - height / 2)
     arrow((cx + 0.25, gap[0]), (cx + 0.25, gap[1]), FORWARD)
     arrow((cx - 0.25, gap[1]), (cx - 0.25, gap[0]), BACKWARD)
-    ax.text(cx - 0.35, sum(gap) / 2, op, ha="right", va="center",
-            color=BACKWARD)
+    put(cx - 0.35, sum(gap) / 2, op, BACKWARD, ha="right")
     if fwd:
-        ax.text(cx + 0.35, sum(gap) / 2, fwd, ha="left", va="center",
-                color=FORWARD)
+        put(cx + 0.35, sum(gap) / 2, fwd, FORWARD, ha="left")
 for l, y0 in ((1, levels[1]), (2, levels[3])):  # the parameters of layer l
-    box(3.95, y0, 1.5, f"$W_{l},\\ b_{l}$",
+    box(3.7, y0, 1.45, f"$W_{l},\\ b_{l}$",
         rf"$\delta_{l} a_{l - 1}^\top,\ \delta_{l}$", fill="#f2f2f2")
-    arrow((3.2, y0 + 0.1), (cx + w / 2, y0 + 0.1), FORWARD)
-    arrow((cx + w / 2, y0 - 0.1), (3.2, y0 - 0.1), BACKWARD)
-ax.text(3.2, 4.55, "forward: up", color=FORWARD, va="center")
-ax.text(3.2, 4.2, "backward: down", color=BACKWARD, va="center")
+    arrow((2.975, y0 + 0.1), (cx + w / 2, y0 + 0.1), FORWARD)
+    arrow((cx + w / 2, y0 - 0.1), (2.975, y0 - 0.1), BACKWARD)
+put(2.85, 5.05, "forward: up", FORWARD)
+put(2.85, 4.7, "backward: down", BACKWARD)
 show(
     fig,
     alt="A computational graph drawn from bottom to top. Six boxes in a "
@@ -439,23 +442,24 @@ table([[label.split(",")[0], spread(r, ".1g"),
 # --8<-- [start:norms_plot]
 fig, ax = subplots(figsize=(4.4, 3.1))
 layers = np.arange(1, N + 1)
+where = {"sigmoid, N(0, 1/n)": (4.6, 1e-4), "ReLU, He": (1, 2.0)}
 for (label, values), marker in zip(norms.items(), "os", strict=True):
-    line, = ax.semilogy(layers, np.median(values, axis=0), marker=marker,
-                        label=f"{label}: median")
+    line, = ax.semilogy(layers, np.median(values, axis=0), marker=marker)
     ax.fill_between(layers, values.min(axis=0), values.max(axis=0),
                     color=line.get_color(), alpha=0.25, linewidth=0)
+    ax.text(*where[label], label, color=line.get_color(), va="center")
 ax.set_xlabel("layer l (1 = nearest the input)")
 ax.set_ylabel(r"$\|\partial\mathcal{L}/\partial W_l\|$")
 ax.set_xticks(layers)
-ax.legend(loc="lower right")
 show(
     fig,
     alt="Line plot on a log scale of the gradient norm of each of 10 "
     "layers, the median of five networks with a shaded band from the "
-    "smallest to the largest. For the sigmoid network (circles) it falls "
-    "steadily from the last layer to the first, from about 10 to about "
-    "1e-5; for the ReLU network with He initialisation (squares) it stays "
-    "between about 30 and 100. The bands are narrow.",
+    "smallest to the largest, each line labelled in its colour. For the "
+    "sigmoid networks (circles) the median falls steadily from the last "
+    "layer to the first, from about 10 to about 1e-5, in a narrow band; "
+    "for the ReLU networks with He initialisation (squares) it stays "
+    "between about 10 and 50, in a band that reaches up to about 400.",
     caption="Gradient norm per layer of fresh 10-layer networks (9 hidden "
     "layers and a linear output), one batch each: the median of five seeds "
     "(markers) and the range (band). Through sigmoid layers the gradient "

@@ -148,7 +148,7 @@ def line_3(z):                            # ∂R/∂z · y2
     try:
         return row[z] @ col_y2
     except ValueError:
-        return "(1 × m)(n × 1): undefined"
+        return "undefined, m ≠ n"
 
 
 lines = {"y₂ · ∂R/∂z": line_1, "∂R/∂z · ∂z/∂W₃": line_2,
