@@ -11,7 +11,12 @@ import pytest
 from snippets.backprop_mlp import backprop as page
 from snippets.backprop_mlp import exercises as ex
 from snippets.bp.activations import IDENTITY, RELU, SIGMOID
-from snippets.bp.gradcheck import assert_close, numerical_gradient, numerical_jacobian
+from snippets.bp.gradcheck import (
+    assert_close,
+    check_network,
+    numerical_gradient,
+    numerical_jacobian,
+)
 from snippets.bp.losses import softmax, softmax_cross_entropy
 
 ATOL = 1e-8
@@ -94,8 +99,11 @@ def test_the_page_contraction_is_the_W1_gradient_transposed():
 def test_the_chapters_loop_and_the_library_were_checked_on_the_page():
     assert set(page.diffs) == set(page.net.param_names())
     assert max(page.diffs.values()) < ATOL
-    assert set(page.library) == {"x", *page.net.param_names()}
-    assert max(page.library.values()) < ATOL
+    assert page.same < 1e-14
+    # and the library's backward, with dL/dx, against finite differences
+    library = check_network(page.net, page.X, lambda y_hat: page.squared_error(y_hat, page.Y),
+                            lambda y_hat: page.squared_error_grad(y_hat, page.Y))
+    assert set(library) == {"x", *page.net.param_names()} and max(library.values()) < ATOL
     grads = page.net.backward(page.fwd, page.squared_error_grad(page.fwd.a[-1], page.Y))
     for l in page.grad_W:
         assert_close(page.grad_W[l], grads.W[l], atol=1e-14, what=f"loop vs library W{l}")
@@ -108,7 +116,7 @@ def test_the_chapters_loop_and_the_library_were_checked_on_the_page():
 def test_the_graph_figure_draws_two_layers():
     assert len(page.levels) == len(page.nodes) == 6
     assert len(page.backward_ops) == 5
-    assert page.nodes[1][1] == r"$\delta_1$" and page.nodes[3][1] == r"$\delta_2$"
+    assert page.nodes[1][1] == "δ₁" and page.nodes[3][1] == "δ₂"
 
 
 @pytest.mark.parametrize("entropy", [1, 2, 3])

@@ -203,11 +203,9 @@ jacobians = {                             # one layer with n_out = 4
     "W": drawing.normal(size=(4, 5)),
     "vecW": dense_jacobian_weights(a, 4).reshape(4, 20),
 }
-titles = {
-    "diag": r"$\partial y/\partial z = \mathrm{diag}(h'(z))$",
-    "W": r"$\partial z/\partial a = W$",
-    "vecW": r"$\partial z/\partial W$: $a^\top$ in block $i$ of row $i$",
-}
+titles = {"diag": "∂y/∂z = diag(h′(z))", "W": "∂z/∂a = W",
+          "vecW": "∂z/∂W: aᵀ in block i of row i"}
+sub = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")   # y1 -> y₁
 sizes = {"diag": (2.6, 2.7), "W": (3.0, 2.7), "vecW": (3.5, 2.4)}
 ticks = {"diag": ("z", "y"), "W": ("a", "z"), "vecW": (None, "z")}
 panels = []
@@ -220,7 +218,8 @@ for key, J in jacobians.items():
     ax.grid(False)
     column, row_name = ticks[key]
     ax.set_yticks(range(J.shape[0]),
-                  [f"${row_name}_{i + 1}$" for i in range(J.shape[0])])
+                  [f"{row_name}{i + 1}".translate(sub)
+                   for i in range(J.shape[0])])
     if column is None:                    # blocks of 5: one per row of W
         ax.set_xticks([2 + 5 * i for i in range(4)],
                       [f"row {i + 1}" for i in range(4)])
@@ -229,7 +228,8 @@ for key, J in jacobians.items():
             ax.axvline(edge, color="#888888", linewidth=1)
     else:
         ax.set_xticks(range(J.shape[1]),
-                      [f"${column}_{j + 1}$" for j in range(J.shape[1])])
+                      [f"{column}{j + 1}".translate(sub)
+                       for j in range(J.shape[1])])
     ax.tick_params(length=0)
     panels.append(fig)
 show(
