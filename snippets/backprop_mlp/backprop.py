@@ -266,7 +266,7 @@ for start in range(0, len(items), 4):
     print("   ".join(items[start:start + 4]))
 library = net.backward(fwd, squared_error_grad(fwd.a[-1], Y))
 same = max(max_abs_diff(grad_W[l], library.W[l]) for l in grad_W)
-print(f"the library's net.backward: max |difference| {same:.0e}")
+print(f"the library's net.backward: max |difference| {same:g}")
 # --8<-- [end:check_library]
 
 
