@@ -151,13 +151,13 @@ def line_3(z):                            # ∂R/∂z · y2
         return "undefined, m ≠ n"
 
 
-lines = {"y₂ · ∂R/∂z": line_1, "∂R/∂z · ∂z/∂W₃": line_2,
-         "∂R/∂z · y₂": line_3}
+lines = {"y₂ · ∂R/∂z": line_1, "chain rule": line_2, "∂R/∂z · y₂": line_3}
 table([[name, verdict(line("z₂"), fd_W3), verdict(line("z₃"), fd_W3)]
        for name, line in lines.items()],
       header=["line", "with z₂ (as written)", "with z₃"],
-      caption=f"Note 003's three lines against the gradient ∇ of R̂ by W₃, "
-      f"from finite differences ({m} × {n}). In brackets: the largest "
+      caption=f"Note 003's three lines (the chain rule: ∂R/∂z · ∂z/∂W₃) "
+      f"against the gradient ∇ of R̂ by W₃, from finite differences "
+      f"({m} × {n}). In brackets: the largest "
       f"difference. The largest entry of ∂z₂/∂W₃ by finite differences is "
       f"{np.abs(dz_dW3['z₂']).max():g}.", align="lll")
 # --8<-- [end:w3_lines]
