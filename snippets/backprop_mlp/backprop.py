@@ -422,6 +422,9 @@ N = len(kinds)
 print(f"{N} layers: {kinds.count('sigmoid')} sigmoid, then {kinds[-1]}")
 print(f"between the loss and W_1: {kinds.count('sigmoid')} factors "
       f"diag(σ'), {N - 1} weight matrices (W_2 ... W_{N})")
+# --8<-- [end:norms]
+
+# --8<-- [start:norms_table]
 
 
 ratios = {label: v[:, 0] / v[:, -1] for label, v in norms.items()}
@@ -430,7 +433,7 @@ table([[label.split(",")[0], spread(r, ".1g"),
       header=["network", "layer 1 / layer 10", "per layer"],
       caption="The norm of the gradient for W₁ over that for W₁₀, and its "
       "9th root, the factor per layer: median (min–max) over five seeds.")
-# --8<-- [end:norms]
+# --8<-- [end:norms_table]
 
 # --8<-- [start:norms_plot]
 fig, ax = subplots(figsize=(4.4, 3.1))
