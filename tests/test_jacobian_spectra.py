@@ -180,3 +180,15 @@ def test_exercise_he_weights_with_positive_biases():
     assert 0.4 < np.median(zeros[8]) < 0.6                         # "about half"
     assert (zeros[32] > 0.5).all()                                 # "more than half"
     assert (np.mean(ex.he_biased_s[32] ** 2, axis=-1) > 1).all()   # "it grows"
+
+
+@pytest.mark.parametrize("init", ["gaussian", "he", "orthogonal"])
+def test_the_weights_are_those_of_init_weights(init):
+    """Drawn at once, the same numbers as the core's init_weights drawing one at a time."""
+    from snippets.bp.init import init_weights
+
+    stacked = page.draw_weights(np.random.default_rng(3), init, (4, 7, 7), gain=1.3)
+    rng = np.random.default_rng(3)
+    one_by_one = np.array([init_weights(rng, 7, 7, init, gain=1.3) for _ in range(4)])
+    assert stacked.shape == (4, 7, 7)
+    assert_close(stacked, one_by_one, atol=1e-12, what=f"{init} weights")

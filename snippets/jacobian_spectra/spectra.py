@@ -5,7 +5,6 @@ sections in order; tests/test_jacobian_spectra.py checks what they show)."""
 import numpy as np
 
 from snippets.bp.activations import IDENTITY, RELU, TANH
-from snippets.bp.init import init_weights
 from snippets.figures import show, subplots, table
 
 WIDTH, DEPTHS, SEEDS = 64, (8, 32, 128), 5
@@ -56,6 +55,17 @@ NETWORKS = {   # activation, weights and gain; biases: constant + sd N(0, 1)
 }
 
 
+def draw_weights(rng, init, shape, gain=1.0):
+    """Square weights (..., n, n) drawn as snippets.bp.init.init_weights
+    draws them one at a time (the same numbers from the same rng), at once."""
+    if init == "orthogonal":
+        Q, R = np.linalg.qr(rng.normal(size=shape))
+        signs = np.sign(np.diagonal(R, axis1=-2, axis2=-1))   # Haar, as there
+        return gain * Q * signs[..., None, :]
+    variance = {"gaussian": 1.0, "he": 2.0}[init]
+    return rng.normal(0.0, gain * np.sqrt(variance / shape[-1]), size=shape)
+
+
 def draw(g, init, gain=1.0, constant=0.0, sd=0.0, *, key, seeds=SEEDS,
          depth=DEPTHS[-1], width=WIDTH):
     """A stack of networks, one per seed: W (depth, seeds, n, n),
@@ -65,8 +75,7 @@ def draw(g, init, gain=1.0, constant=0.0, sd=0.0, *, key, seeds=SEEDS,
     for seed in range(seeds):
         rng_W, rng_b, rng_x = (np.random.default_rng(s) for s in
                                np.random.SeedSequence([key, seed]).spawn(3))
-        W.append([init_weights(rng_W, width, width, init, gain=gain)
-                  for _ in range(depth)])
+        W.append(draw_weights(rng_W, init, (depth, width, width), gain))
         b.append(constant + sd * rng_b.normal(size=(depth, width)))
         # A critical network starts at its fixed point, as the theory assumes
         x.append(g(rng_x.normal(scale=np.sqrt(q_star), size=width)) if sd
