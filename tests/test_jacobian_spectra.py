@@ -133,7 +133,16 @@ def test_zero_biases_leave_more_than_half_zero_and_positive_biases_do_not():
         assert (page.zero_fraction(relu_s[depth]) > 0.5).all()
         assert (page.zero_fraction(page.biased_s[depth]) < 0.5).all()   # "fewer than half"
     biased_mean = np.mean(page.biased_s[32] ** 2, axis=-1)
-    assert (biased_mean < 1e-4).all() and np.median(biased_mean) > 1e-7  # "about 1e-6"
+    assert (biased_mean < 1e-4).all() and np.median(biased_mean) > 1e-7  # "order 1e-6"
+    # "each layer multiplies it by about the share of its units that are on"
+    W, b, x = page.draw(**page.biased, key=len(page.NETWORKS), depth=32)
+    a, on = x, []
+    for l in range(32):
+        z = np.einsum("sij,sj->si", W[l], a) + b[l]
+        a = np.maximum(z, 0)
+        on.append(np.mean(z > 0, axis=-1))
+    rate = (biased_mean / np.mean(page.biased_s[8] ** 2, axis=-1)) ** (1 / 24)
+    assert np.abs(rate - np.mean(on[8:], axis=0)).max() < 0.06
 
 
 def test_the_one_direction_the_tanh_network_forgets():
@@ -152,7 +161,8 @@ def test_the_one_direction_the_tanh_network_forgets():
     # the other 63 stay within a factor of a few of 1
     tanh = np.sort(page.spectra["tanh, orthogonal, critical"][128], axis=-1)
     assert np.allclose(tanh[:, 0], page.smallest[128], rtol=1e-6)
-    assert (tanh[:, 1] > 0.1).all() and (tanh[:, -1] < 4).all()
+    assert (tanh[:, 1] > 0.1).all() and (tanh[:, -1] < 4).all()   # "between 0.1 and 4"
+    assert ((1e-6 < page.smallest[128]) & (page.smallest[128] < 1e-5)).all()
 
 
 def test_exercise_one_layer():

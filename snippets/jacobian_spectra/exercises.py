@@ -56,7 +56,7 @@ for name, g, variance in [("linear, Gaussian", IDENTITY, 1.0),
     rows.append([name, f"{m.mean():.3f} ± {error:.3f}",
                  f"{np.median(m):.2f}", f"{np.mean(m < 1):.0%}"])
 table(rows, header=["network", "average", "median", "share below 1"],
-      caption="mean s² of 10 000 networks, width 8, depth 4")
+      caption="mean s² of 10 000 networks of width 8, depth 4")
 # --8<-- [end:expectation]
 
 
@@ -74,8 +74,7 @@ for weights, by_depth in [
                      spread(np.median(s, axis=-1), ".1e"),
                      spread(100 * np.mean(s < 0.1, axis=-1), ".0f")])
 table(rows, header=["weights", "depth", "median s", "% of s below 0.1"],
-      caption=f"Critical tanh networks (q* = 0.05), width {WIDTH}: median "
-      f"of {SEEDS} networks (range in brackets)")
+      caption=f"Critical tanh: median of {SEEDS} (range in brackets)")
 # --8<-- [end:gaussian_tanh]
 
 
@@ -86,6 +85,5 @@ rows = [[f"{depth}", spread(100 * zero_fraction(he_biased_s[depth]), ".0f"),
          spread(np.mean(he_biased_s[depth] ** 2, axis=-1))]
         for depth in (8, 32)]
 table(rows, header=["depth", "% of s = 0", "mean s²"],
-      caption="ReLU, He weights, biases +0.5: median of "
-      f"{SEEDS} networks (range in brackets)")
+      caption=f"He weights, biases +0.5: median of {SEEDS} (range)")
 # --8<-- [end:he_biased]

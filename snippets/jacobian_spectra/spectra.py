@@ -56,11 +56,11 @@ NETWORKS = {   # activation, weights and gain; biases: constant + sd N(0, 1)
 
 
 def draw_weights(rng, init, shape, gain=1.0):
-    """Square weights (..., n, n) drawn as snippets.bp.init.init_weights
-    draws them one at a time (the same numbers from the same rng), at once."""
+    """Square weights (..., n, n), all at once: the same numbers from the
+    same rng as snippets.bp.init.init_weights drawing them one by one."""
     if init == "orthogonal":
         Q, R = np.linalg.qr(rng.normal(size=shape))
-        signs = np.sign(np.diagonal(R, axis1=-2, axis2=-1))   # Haar, as there
+        signs = np.sign(np.diagonal(R, axis1=-2, axis2=-1))  # Haar
         return gain * Q * signs[..., None, :]
     variance = {"gaussian": 1.0, "he": 2.0}[init]
     return rng.normal(0.0, gain * np.sqrt(variance / shape[-1]), size=shape)
@@ -77,7 +77,7 @@ def draw(g, init, gain=1.0, constant=0.0, sd=0.0, *, key, seeds=SEEDS,
                                np.random.SeedSequence([key, seed]).spawn(3))
         W.append(draw_weights(rng_W, init, (depth, width, width), gain))
         b.append(constant + sd * rng_b.normal(size=(depth, width)))
-        # A critical network starts at its fixed point, as the theory assumes
+        # A critical network starts at its fixed point, as theory assumes
         x.append(g(rng_x.normal(scale=np.sqrt(q_star), size=width)) if sd
                  else rng_x.normal(size=width))
     return np.swapaxes(W, 0, 1), np.swapaxes(b, 0, 1), np.array(x)
@@ -130,15 +130,15 @@ for name, by_depth in spectra.items():
         rows.append([name, f"{depth}", spread(np.mean(s ** 2, axis=-1)),
                      "0" if np.median(zeros) > 0.5 else f"{median_s:.1e}",
                      spread(100 * zeros, ".0f")])
-table(rows, header=["network", "depth", "mean s²", "median s", "% of s = 0"],
-      caption=f"{SEEDS} networks of each kind, width {WIDTH}, Jacobian at "
-      "one input: median over the networks (range in brackets)")
+table(rows,
+      header=["network", "depth", "mean s²", "median s", "% of s = 0"],
+      caption=f"Median of {SEEDS} networks per kind (range in brackets)")
 # --8<-- [end:spectra]
 
 
 # --8<-- [start:spectra_plot]
-# Bins a third of a decade wide, centred on powers of 10 (1 is a centre); the
-# singular values counted as 0 in the table are drawn at 1e-15, labelled 0.
+# Bins a third of a decade wide, centred on powers of 10 (1 is a centre);
+# the singular values counted as 0 in the table are drawn at 1e-15 (as 0).
 BINS = np.arange(-15, 1.6, 1 / 3) - 1 / 6   # up to s = 10^1.33
 panels = []
 for name, by_depth in spectra.items():
@@ -161,25 +161,28 @@ show(
     panels,
     alt=[
         "Histogram of the singular values of deep linear networks with "
-        "Gaussian weights, on a log scale from 0 to 10: at depth 8 most lie "
-        "between 1e-3 and 4, with a thin tail down to 1e-12; at depth 32 they "
-        "spread evenly over twelve decades and about a fifth are 0; at depth "
-        "128 most of them are 0.",
+        "Gaussian weights, on a log scale from 0 to 10: at depth 8 most "
+        "lie between 1e-3 and 4, with a thin tail down to 1e-12; at depth "
+        "32 they spread evenly over twelve decades and about a fifth are "
+        "0; at depth 128 most of them are 0.",
         "Histogram for linear networks with orthogonal weights: every "
         "singular value is exactly 1, at depths 8, 32 and 128.",
-        "Histogram for ReLU networks with He initialisation: about 60 percent "
-        "of the singular values are 0 at depths 8 and 32 and about 80 percent "
-        "at depth 128; the others spread over many decades below 1.",
-        "Histogram for critical tanh networks with orthogonal weights: almost "
-        "all singular values lie within a factor of 3 of 1, in a peak that "
-        "widens with depth; at depth 128 one in 64 lies near 1e-5.",
+        "Histogram for ReLU networks with He initialisation: about 60 "
+        "percent of the singular values are 0 at depths 8 and 32 and "
+        "about 80 percent at depth 128; the others spread over many "
+        "decades below 1.",
+        "Histogram for critical tanh networks with orthogonal weights: at "
+        "depths 8 and 32 almost all singular values lie within a factor "
+        "of 3 of 1; the peak widens with depth, and at depth 128 most lie "
+        "between 0.1 and 4, and one in 64 between 1e-6 and 1e-5.",
     ],
     caption="Where the singular values of the input-output Jacobian lie, "
-    f"pooled over {SEEDS} networks of each kind (width {WIDTH}), at depths 8 "
-    "(solid), 32 (dashed) and 128 (dotted). All four kinds are initialised "
-    "so that the mean squared singular value is 1 on average; only the "
-    "orthogonal ones keep the spectrum near 1. The bar at 0 collects the "
-    "singular values counted as 0 in the table (below 1e-13 of the largest).",
+    f"pooled over {SEEDS} networks of each kind (width {WIDTH}), at depths "
+    "8 (solid), 32 (dashed) and 128 (dotted). All four kinds are "
+    "initialised so that the mean squared singular value is 1 on average; "
+    "only the orthogonal ones keep the spectrum near 1. The bar at 0 "
+    "collects the singular values counted as 0 in the table (below 1e-13 "
+    "of the largest).",
 )
 # --8<-- [end:spectra_plot]
 
@@ -191,19 +194,19 @@ rows = []
 for label, (by_depth, on) in [("0", results["ReLU, He"]),
                               ("+0.5", (biased_s, biased_on))]:
     for depth in (8, 32):
-        rows.append([label, f"{depth}", spread(100 * (1 - on[depth]), ".0f"),
+        rows.append([label, f"{depth}",
+                     spread(100 * (1 - on[depth]), ".0f"),
                      spread(100 * zero_fraction(by_depth[depth]), ".0f"),
                      spread(np.mean(by_depth[depth] ** 2, axis=-1))])
 table(rows, header=["biases", "depth", "% of units off, emptiest layer",
                     "% of s = 0", "mean s²"],
-      caption=f"ReLU networks of width {WIDTH}: median of {SEEDS} networks "
-      "(range in brackets)")
+      caption=f"ReLU networks: median of {SEEDS} (range in brackets)")
 # --8<-- [end:relu_rank]
 
 
 # --8<-- [start:length_direction]
 def variance_map(q):
-    """The pre-activation variance of the next tanh layer, in wide networks."""
+    """The next tanh layer's pre-activation variance, in wide networks."""
     return sigma_w ** 2 * gaussian_mean(lambda h: np.tanh(h) ** 2, q) \
         + sigma_b ** 2
 
@@ -213,7 +216,7 @@ W, b, x = draw(**NETWORKS["tanh, orthogonal, critical"], key=3)
 smallest, along_x = {}, {}
 for depth, J in input_output_jacobians(TANH, W, b, x)[0].items():
     _, s, Vt = np.linalg.svd(J)
-    smallest[depth] = s[:, -1]       # and Vt[:, -1]: the direction it crushes
+    smallest[depth] = s[:, -1]     # and Vt[:, -1]: the direction it crushes
     along_x[depth] = np.abs(np.sum(Vt[:, -1] * x, axis=-1)) \
         / np.linalg.norm(x, axis=-1)
 rate = (smallest[128] / smallest[32]) ** (1 / 96)

@@ -21,24 +21,25 @@ from snippets.shattered_gradients.shattered import (
 
 # --8<-- [start:tent]
 def tent_network(depth):
-    """Width 2: each layer computes T(u) = 2u - 4 relu(u - 1/2), the tent map
-    of [0, 1] onto itself (the unit relu(u + 1) is always on: it passes u)."""
+    """Width 2: each layer computes T(u) = 2u - 4 relu(u - 1/2), the tent
+    map of [0, 1] onto itself (relu(u + 1) is always on: it passes u)."""
     net = build_mlp(np.random.default_rng(0), [1] + [2] * depth + [1])
     first, *middle, last = net.layers
     first.W[...], first.b[...] = [[1.0], [1.0]], [1.0, -0.5]
-    for layer in middle:     # pre-activations T + 1 and T - 1/2, T = 2h0-4h1-2
-        layer.W[...], layer.b[...] = [[2.0, -4.0], [2.0, -4.0]], [-1.0, -2.5]
+    for layer in middle:  # pre-activations T + 1, T - 1/2; T = 2h0-4h1-2
+        layer.W[...] = [[2.0, -4.0], [2.0, -4.0]]
+        layer.b[...] = [-1.0, -2.5]
     last.W[...], last.b[...] = [[2.0, -4.0]], [-2.0]          # y = T
     return net
 
 
 def random_narrow(depth, seed):
     """Width 2, He weights, biases of standard deviation 0.5."""
-    net = build_mlp(np.random.default_rng([seed, depth, 7]), [1] + [2] * depth
-                    + [1])
-    rng = np.random.default_rng([seed, depth, 8])
+    rng_W, rng_b = (np.random.default_rng(s) for s in
+                    np.random.SeedSequence([seed, depth]).spawn(2))
+    net = build_mlp(rng_W, [1] + [2] * depth + [1])
     for layer in net.layers:
-        layer.b[...] = rng.normal(scale=0.5, size=layer.b.shape)
+        layer.b[...] = rng_b.normal(scale=0.5, size=layer.b.shape)
     return net
 
 
@@ -46,12 +47,13 @@ rows = []
 for depth in (2, 4, 8, 12):
     tent, = count_pieces(linear_pieces(MLP.stack([tent_network(depth)]),
                                        0.0, 1.0)[0])
-    random = count_pieces(linear_pieces(MLP.stack(
-        [random_narrow(depth, seed) for seed in range(SEEDS)]), 0.0, 1.0)[0])
+    narrow = MLP.stack([random_narrow(depth, s) for s in range(SEEDS)])
+    random = count_pieces(linear_pieces(narrow, 0.0, 1.0)[0])
     rows.append([f"{depth}", f"{tent}", f"{2 ** depth}",
                  spread(random, ".0f")])
-table(rows, header=["depth", "tent-map network", "2^depth", "random networks"],
-      caption="Linear pieces on [0, 1] of one-input networks of width 2")
+table(rows,
+      header=["depth", "tent-map network", "2^depth", "random networks"],
+      caption="Linear pieces on [0, 1], width 2")
 # --8<-- [end:tent]
 
 
@@ -64,8 +66,9 @@ def without_biases(kind, depth, seed):
 
 
 for depth in (4, 16):
-    counts = count_pieces(linear_pieces(MLP.stack(
-        [without_biases("plain", depth, seed) for seed in range(SEEDS)]))[0])
+    flat = MLP.stack([without_biases("plain", depth, seed)
+                      for seed in range(SEEDS)])
+    counts = count_pieces(linear_pieces(flat)[0])
     print(f"depth {depth}, zero biases: pieces on [-2, 2] per network:",
           counts)
 # --8<-- [end:no_biases]

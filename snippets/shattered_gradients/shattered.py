@@ -15,11 +15,12 @@ DEPTHS = [1, 2, 4, 8, 16, 32, 64]
 
 def make(kind, depth, seed):
     """A network from 1 input to 1 output through ``depth`` hidden layers
-    (plain) or ``depth`` blocks (residual, branches scaled by 1/sqrt(depth)),
-    with random biases of standard deviation 0.5 (with none, a ReLU network
-    of one input bends only at 0). Weights and biases come from independent
-    streams, and every (kind, depth, seed) has its own."""
-    streams = np.random.SeedSequence([seed, depth, KINDS.index(kind)]).spawn(2)
+    (plain) or ``depth`` blocks (residual, branches scaled by
+    1/sqrt(depth)), with random biases of standard deviation 0.5 (with
+    none, a ReLU network of one input bends only at 0). Weights and biases
+    come from independent streams; every (kind, depth, seed) has its own."""
+    entropy = [seed, depth, KINDS.index(kind)]
+    streams = np.random.SeedSequence(entropy).spawn(2)
     rng = np.random.default_rng(streams[0])
     if kind == "plain":
         net = build_mlp(rng, [1] + [WIDTH] * depth + [1])
@@ -33,7 +34,7 @@ def make(kind, depth, seed):
 
 
 def relus(kind, depth):
-    """How many ReLUs a network has (a residual one: its input layer's too)."""
+    """How many ReLUs a network has (residual: its input layer's too)."""
     return WIDTH * (depth if kind == "plain" else depth + 1)
 
 
@@ -75,7 +76,7 @@ for kind in KINDS:
     for offset, depth in [(7, 2), (0, 64)]:
         g = gradients[kind, depth]
         c = autocorrelation(g)
-        g = g[np.argsort(c)[SEEDS // 2]]      # the median-correlation network
+        g = g[np.argsort(c)[SEEDS // 2]]   # the median-correlation one
         ax.plot(x[:, 0], offset + (g - g.mean()) / g.std(), linewidth=1.2,
                 color="C0" if kind == "plain" else "C1")
         unit = "layers" if kind == "plain" else "blocks"
@@ -89,20 +90,21 @@ for kind in KINDS:
 show(
     panels,
     alt=[
-        "Two curves of the derivative of a plain ReLU network's output with "
-        "respect to its scalar input, for inputs from -2 to 2, each scaled to "
-        "a largest value of 1. Two layers (top): piecewise constant, with "
-        "steps at a few dozen inputs. Sixty-four layers (bottom): jagged, "
+        "Two curves of the derivative of a plain ReLU network's output "
+        "with respect to its scalar input, for inputs from -2 to 2, each "
+        "standardised. Two layers (top): piecewise constant, with steps "
+        "at several dozen inputs. Sixty-four layers (bottom): jagged, "
         "changing erratically from one input to the next.",
         "The same for a residual network: with two blocks (top) and with "
-        "sixty-four blocks (bottom) the derivative wanders but changes "
-        "smoothly from one input to the next.",
+        "sixty-four blocks (bottom) the derivative wanders, with small "
+        "steps, and changes much less from one input to the next.",
     ],
     caption="The gradient of the output with respect to the input, as the "
     "input sweeps an interval, for one network of each kind (width 32, no "
-    "normalisation, random biases), each curve scaled to a largest value "
-    "of 1. The deep plain network's gradient changes erratically between "
-    "neighbouring inputs; the deep residual network's does not.",
+    "normalisation, random biases), each curve standardised to mean 0 and "
+    "standard deviation 1. The deep plain network's gradient changes "
+    "erratically between neighbouring inputs; the deep residual network's "
+    "changes much less.",
 )
 # --8<-- [end:curves]
 
@@ -144,12 +146,12 @@ ax.set_ylabel("correlation of neighbours")
 ax.legend(loc="lower left")
 show(
     fig,
-    alt="Correlation of the gradient at neighbouring inputs against depth, "
-    "from 1 to 64 on a log scale, for five plain and five residual networks "
-    "at each depth, with the median as a line and the range shaded. The "
-    "plain networks' correlation falls from about 0.98 at depth 1 to between "
-    "0.4 and 0.75 at depth 64; the residual networks' stays between 0.9 and "
-    "1 at every depth.",
+    alt="Correlation of the gradient at neighbouring inputs against "
+    "depth, from 1 to 64 on a log scale, for five plain and five residual "
+    "networks at each depth, with the median as a line and the range "
+    "shaded. The plain networks' correlation falls from about 0.98 at "
+    "depth 1 to between 0.4 and 0.75 at depth 64; the residual networks' "
+    "stays between 0.9 and 1 at every depth.",
     caption="How quickly gradients shatter with depth: the correlation of "
     "dy/dx between neighbouring inputs, for five networks of each kind and "
     "depth (dots), their median (line) and range (shaded).",
@@ -245,11 +247,11 @@ ax.legend(loc="lower right")
 show(
     fig,
     alt="Log-log plot of the number of linear pieces of dy/dx on the "
-    "interval against the number of ReLUs, from 32 to about 2000, for five "
-    "plain and five residual networks at each depth. Both kinds lie close "
-    "to and below the line of one piece per ReLU, growing in proportion to "
-    "the number of ReLUs; a dotted curve for the most pieces possible rises "
-    "out of the plot before 128 ReLUs.",
+    "interval against the number of ReLUs, from 32 to about 2000, for "
+    "five plain and five residual networks at each depth. Both kinds lie "
+    "close to and below the line of one piece per ReLU, growing in "
+    "proportion to the number of ReLUs; a dotted curve for the most "
+    "pieces possible rises out of the plot before 128 ReLUs.",
     caption="How many linear pieces the networks have on [−2, 2], counted "
     "exactly, against how many ReLUs they have: five networks of each kind "
     "and depth (dots) and their median (line). The count grows about in "
@@ -282,7 +284,5 @@ for kind in KINDS:
                      spread(jumps), spread(correlation[kind][i])])
 table(rows, header=["network", "depth", "pieces", "jump / spread of dy/dx",
                     "correlation"],
-      caption=f"Median of {SEEDS} networks (range in brackets); a jump is "
-      "the change of slope at a knot, root mean square, divided by the "
-      "standard deviation of dy/dx over the pieces")
+      caption=f"Median of {SEEDS} networks (range in brackets)")
 # --8<-- [end:jumps]

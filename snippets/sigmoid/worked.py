@@ -79,7 +79,7 @@ table(rows, header=["x", "σ(x)(1−σ(x))", "σ(x)σ(−x)", "exact",
 # --8<-- [start:plot]
 grid = np.linspace(-8.0, 8.0, 401)
 fig, ax = subplots(figsize=(4.8, 3.0))
-# Plain text, not TeX: a TeX prime is a superscript, drawn smaller than 11 pt
+# Plain text, not TeX: TeX draws a prime as a small superscript
 ax.plot(grid, sigmoid(grid), label="σ(x)")
 ax.plot(grid, sigmoid_prime(grid), label="σ′(x)")
 ax.axhline(0.25, color="0.5", linestyle=":", linewidth=1)
