@@ -131,7 +131,7 @@ print("depths where every plain network is below every residual one:",
 
 
 # --8<-- [start:depth_plot]
-fig, ax = subplots(figsize=(4.8, 3.2))
+fig, ax = subplots(figsize=(4.4, 3.2))
 for (kind, values), marker in zip(correlation.items(), "os", strict=True):
     line, = ax.plot(DEPTHS, np.median(values, axis=1), marker=marker,
                     label=f"{kind}, median")
@@ -225,7 +225,7 @@ for depth in (8, 64):
 
 
 # --8<-- [start:pieces_plot]
-fig, ax = subplots(figsize=(4.8, 3.6))
+fig, ax = subplots(figsize=(4.4, 3.6))
 for (kind, counts), marker in zip(pieces.items(), "os", strict=True):
     n = [relus(kind, d) for d in DEPTHS]
     line, = ax.plot(n, np.median(counts, axis=1), marker=marker,
@@ -240,7 +240,7 @@ ax.plot(WIDTH * L, float(WIDTH) ** L, ":", color="0.2",
 ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlim(16, 4096)
-ax.set_ylim(2, 8192)
+ax.set_ylim(1, 8192)
 ax.set_xlabel("ReLUs in the network")
 ax.set_ylabel("linear pieces on [−2, 2]")
 ax.legend(loc="lower right")
