@@ -181,8 +181,10 @@ def test_exercise_gaussian_tanh():
     gaussian = {l: np.linalg.svd(J, compute_uv=False) for l, J in ex.gaussian_tanh.items()}
     assert (np.median(gaussian[32], axis=-1) < 1e-3).all()
     assert (np.mean(gaussian[32] ** 2, axis=-1) > 0.1).all()       # the mean is not gone
-    orthogonal = page.spectra["tanh, orthogonal, critical"][32]
-    assert (np.median(orthogonal, axis=-1) > 0.9).all()
+    orthogonal = page.spectra["tanh, orthogonal, critical"]
+    assert (np.median(orthogonal[32], axis=-1) > 0.9).all()
+    for depth in (32, 128):          # "2% below 0.1": the one crushed direction of 64
+        assert (np.sum(orthogonal[depth] < 0.1, axis=-1) == 1).all()
 
 
 def test_exercise_he_weights_with_positive_biases():
