@@ -90,15 +90,15 @@ def test_spectra_against_finite_differences_of_one_network(name):
     from snippets.bp.gradcheck import numerical_jacobian
     from snippets.bp.init import init_weights
 
-    g, scheme, gain, bias = spectra.EX_NETWORKS[name]
+    g, scheme, gain, (std, constant) = spectra.EX_NETWORKS[name]
     key = np.random.SeedSequence([64, list(spectra.EX_NETWORKS).index(name)])
     weights_stream, bias_stream, x_stream = key.spawn(spectra.EX_SEEDS)[2].spawn(3)
     W = init_weights(np.random.default_rng(weights_stream), spectra.EX_WIDTH,
                      spectra.EX_WIDTH, scheme, gain=gain, stack=(max(spectra.EX_DEPTHS),))
-    b = bias * np.random.default_rng(bias_stream).normal(
+    b = constant + std * np.random.default_rng(bias_stream).normal(
         size=(max(spectra.EX_DEPTHS), spectra.EX_WIDTH))
     x = np.random.default_rng(x_stream).normal(size=spectra.EX_WIDTH)
-    if bias:
+    if std:
         x = g(np.sqrt(0.05) * x)
 
     def forward(v):

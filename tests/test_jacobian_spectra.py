@@ -1,13 +1,27 @@
 """docs/jacobian-spectra.md: the critical point by Monte Carlo, the Jacobian product by
-central differences (float64, h = 1e-6, atol 1e-8), and the claims about the spectra."""
+central differences (float64, h = 1e-6, atol 1e-8), and every claim the page makes about
+the spectra, over all five networks of each kind."""
 
 from __future__ import annotations
+
+import contextlib
+import io
 
 import numpy as np
 import pytest
 
 from snippets.bp.gradcheck import assert_close, numerical_jacobian
-from snippets.jacobian_spectra import spectra as page
+
+with contextlib.redirect_stdout(io.StringIO()):   # the page's tables and figures
+    from snippets.jacobian_spectra import exercises as ex
+    from snippets.jacobian_spectra import spectra as page
+
+
+def forward(g, W, b, x):
+    """a_N of one network (W: (N, n, n), b: (N, n), x: (n,)), written independently."""
+    for W_l, b_l in zip(W, b, strict=True):
+        x = g(W_l @ x + b_l)
+    return x
 
 
 def test_critical_point_by_monte_carlo():
@@ -17,33 +31,176 @@ def test_critical_point_by_monte_carlo():
     assert chi == pytest.approx(1.0, abs=2e-3)
     assert q == pytest.approx(page.q_star, rel=2e-3)
     assert page.chi == pytest.approx(1.0, abs=1e-9)
+    assert page.q_next == pytest.approx(page.q_star, rel=1e-9)
 
 
-@pytest.mark.parametrize("name", list(page.NETWORKS))
+@pytest.mark.parametrize("name", [*page.NETWORKS, "biased"])
 def test_the_jacobian_product_against_finite_differences(name):
-    kw = page.NETWORKS[name]
-    layers, x = page.make_network(kw["g"], kw["init"], kw["gain"], kw["bias"], depth=3,
-                                  width=6, seed=1)
-    J = page.input_output_jacobians(kw["g"], layers, x, depths=(3,))[3]
-    numeric = numerical_jacobian(lambda v: page.forward(kw["g"], layers, v), x)
-    assert J.shape == numeric.shape == (6, 6)
-    assert_close(J, numeric, atol=1e-8, what=f"Jacobian of {name}")
+    kw = page.biased if name == "biased" else page.NETWORKS[name]
+    W, b, x = page.draw(**kw, key=9, seeds=2, depth=3, width=6)
+    assert W.shape == (3, 2, 6, 6) and b.shape == (3, 2, 6) and x.shape == (2, 6)
+    jacobians, on = page.input_output_jacobians(kw["g"], W, b, x, depths=(1, 3))
+    assert jacobians[3].shape == (2, 6, 6) and on[3].shape == (2,)
+    for i in range(2):
+        numeric = numerical_jacobian(lambda v, i=i: forward(kw["g"], W[:, i], b[:, i], v),
+                                     x[i])
+        assert numeric.shape == (6, 6)
+        assert_close(jacobians[3][i], numeric, atol=1e-8, what=f"Jacobian of {name}, net {i}")
+        numeric_1 = numerical_jacobian(lambda v, i=i: forward(kw["g"], W[:1, i], b[:1, i], v),
+                                       x[i])
+        assert_close(jacobians[1][i], numeric_1, atol=1e-8, what=f"layer 1 of {name}")
 
 
-@pytest.mark.parametrize("name", list(page.NETWORKS))
-def test_expected_mean_squared_singular_value_is_one(name):
-    """Averaged over 40 networks of depth 8, as all four are initialised to give."""
-    kw = page.NETWORKS[name]
-    means = [np.mean(page.jacobian_singular_values(depths=(8,), seed=seed, **kw)[8] ** 2)
-             for seed in range(40)]
-    assert np.mean(means) == pytest.approx(1.0, abs=0.2)
+def test_weights_biases_and_inputs_come_from_independent_streams():
+    W, b, _ = page.draw(**page.NETWORKS["tanh, orthogonal, critical"], key=3, depth=2)
+    W2, _, _ = page.draw(**page.NETWORKS["tanh, orthogonal, critical"], key=4, depth=2)
+    assert not np.allclose(W, W2)                        # another key, other networks
+    assert not np.allclose(W[0, 0], W[0, 1])             # another seed, other networks
+    for i in range(page.SEEDS):                          # biases unrelated to the weights
+        assert abs(np.corrcoef(W[0, i, :, 0], b[0, i])[0, 1]) < 0.5
 
 
-def test_spectra_claims():
+def test_the_spectra_are_those_of_the_jacobians():
+    """The table's mean s^2 is ||J||_F^2 / n, computed here without an SVD; the zeros are
+    at least the units off in the emptiest layer, counted here from the forward pass."""
+    for key, (name, kw) in enumerate(page.NETWORKS.items()):
+        W, b, x = page.draw(**kw, key=key, depth=32)
+        jacobians, _ = page.input_output_jacobians(kw["g"], W, b, x, depths=(8, 32))
+        for depth in (8, 32):
+            frobenius = np.sum(jacobians[depth] ** 2, axis=(-2, -1)) / page.WIDTH
+            assert_close(np.mean(page.spectra[name][depth] ** 2, axis=-1), frobenius,
+                         rtol=1e-9, atol=0, what=f"mean s^2 of {name}")
+        if kw["g"] is page.RELU:
+            a, fewest_on = x, np.full(len(x), page.WIDTH)
+            for l in range(32):
+                z = np.einsum("sij,sj->si", W[l], a) + b[l]
+                a = np.maximum(z, 0)
+                fewest_on = np.minimum(fewest_on, np.sum(z > 0, axis=-1))
+            zeros = np.round(page.WIDTH * page.zero_fraction(page.spectra[name][32]))
+            assert (zeros >= page.WIDTH - fewest_on).all()
+
+
+def test_what_the_table_and_the_histograms_show():
     s = page.spectra
+    mean_s2 = {name: {d: np.mean(v ** 2, axis=-1) for d, v in by.items()}
+               for name, by in s.items()}
+    # "near 1 at depth 32, in all five networks, while the median is of order 1e-5"
+    assert ((0.5 < mean_s2["linear, Gaussian"][32]) & (mean_s2["linear, Gaussian"][32] < 2)).all()
+    median = np.median(np.median(s["linear, Gaussian"][32], axis=-1))
+    assert 1e-6 < median < 1e-4
+    # orthogonal linear: every singular value is 1, in every network
     assert np.allclose(np.concatenate(list(s["linear, orthogonal"].values())), 1, atol=1e-10)
-    assert np.median(s["linear, Gaussian"][32]) < 1e-3          # "of order 1e-5"
-    for depth, values in s["ReLU, He"].items():
-        assert np.mean(values < 1e-13 * values.max()) > 0.5, depth   # rank at most ~n/2
+    # ReLU: more than half exactly 0, at every depth, in all five
+    for depth, v in s["ReLU, He"].items():
+        assert (page.zero_fraction(v) > 0.5).all(), depth
+    # tanh: median near 1 at depths 8 and 32, between 0.6 and 1 at 128, in every network
+    tanh = {d: np.median(v, axis=-1) for d, v in s["tanh, orthogonal, critical"].items()}
     for depth in (8, 32):
-        assert np.median(s["tanh, orthogonal, critical"][depth]) > 0.5
+        assert ((0.9 < tanh[depth]) & (tanh[depth] < 1.2)).all()
+    assert ((0.6 < tanh[128]) & (tanh[128] < 1)).all()
+    assert (page.zero_fraction(s["tanh, orthogonal, critical"][128]) == 0).all()
+
+
+def test_the_mean_squared_singular_value_of_one_network():
+    mean_s2 = {name: np.mean(by[128] ** 2, axis=-1) for name, by in page.spectra.items()}
+    assert mean_s2["linear, Gaussian"].max() < 0.3        # "all five below 0.3"
+    assert mean_s2["ReLU, He"].max() < 0.2                # "all five below 0.2"
+    tanh = page.spectra["tanh, orthogonal, critical"]
+    for depth in (8, 32):                                 # "above 1 at depths 8 and 32"
+        assert (np.mean(tanh[depth] ** 2, axis=-1) > 1).all()
+
+
+def test_one_relu_layer_keeps_the_squared_length_on_average():
+    """E ||diag(g'(z)) W u||^2 = ||u||^2 for He weights and zero biases, whatever a and u
+    (the page's sign-flip argument), by Monte Carlo over 200 000 layers."""
+    rng = np.random.default_rng(5)
+    n = 6
+    a, u = rng.normal(size=n), rng.normal(size=n)
+    W = rng.normal(scale=np.sqrt(2 / n), size=(200_000, n, n))
+    passed = (W @ a > 0) * (W @ u)
+    ratio = np.sum(passed ** 2, axis=-1) / (u @ u)
+    assert ratio.mean() == pytest.approx(1, abs=4 * ratio.std() / np.sqrt(ratio.size))
+
+
+def test_zero_biases_leave_more_than_half_zero_and_positive_biases_do_not():
+    relu_s, relu_on = page.results["ReLU, He"]
+    for by_depth, on in [(relu_s, relu_on), (page.biased_s, page.biased_on)]:
+        for depth in (8, 32):
+            zeros = page.zero_fraction(by_depth[depth])
+            assert (zeros >= 1 - on[depth] - 1e-12).all()          # at least the units off
+        assert np.allclose(page.zero_fraction(by_depth[8]), 1 - on[8])  # equal at depth 8
+    for depth in (8, 32):
+        assert (page.zero_fraction(relu_s[depth]) > 0.5).all()
+        assert (page.zero_fraction(page.biased_s[depth]) < 0.5).all()   # "fewer than half"
+    biased_mean = np.mean(page.biased_s[32] ** 2, axis=-1)
+    assert (biased_mean < 1e-4).all() and np.median(biased_mean) > 1e-7  # "order 1e-6"
+    # "each layer multiplies it by about the share of its units that are on"
+    W, b, x = page.draw(**page.biased, key=len(page.NETWORKS), depth=32)
+    a, on = x, []
+    for l in range(32):
+        z = np.einsum("sij,sj->si", W[l], a) + b[l]
+        a = np.maximum(z, 0)
+        on.append(np.mean(z > 0, axis=-1))
+    rate = (biased_mean / np.mean(page.biased_s[8] ** 2, axis=-1)) ** (1 / 24)
+    assert np.abs(rate - np.mean(on[8:], axis=0)).max() < 0.06
+
+
+def test_the_one_direction_the_tanh_network_forgets():
+    # the slope of the variance map, by Monte Carlo and a finite difference
+    h = np.random.default_rng(1).normal(size=4_000_000)
+    def variance_map(q):
+        return page.sigma_w ** 2 * np.mean(np.tanh(np.sqrt(q) * h) ** 2) + page.sigma_b ** 2
+    slope = (variance_map(page.q_star * 1.01) - variance_map(page.q_star * 0.99)) \
+        / (0.02 * page.q_star)
+    assert page.slope == pytest.approx(slope, abs=2e-3)
+    assert 0.85 < page.slope < 0.95
+    assert (np.abs(page.rate - page.slope) < 0.02).all()     # in every network
+    for depth in (32, 128):
+        assert (page.along_x[depth] > 0.95).all()
+    assert (page.smallest[128] < 1e-4).all()
+    # the other 63 stay within a factor of a few of 1
+    tanh = np.sort(page.spectra["tanh, orthogonal, critical"][128], axis=-1)
+    assert np.allclose(tanh[:, 0], page.smallest[128], rtol=1e-6)
+    assert (tanh[:, 1] > 0.1).all() and (tanh[:, -1] < 4).all()   # "between 0.1 and 4"
+    assert ((1e-6 < page.smallest[128]) & (page.smallest[128] < 1e-5)).all()
+
+
+def test_exercise_one_layer():
+    assert (ex.zeros == ex.units_off).all()
+    assert (ex.units_off < 50).any()            # "below a half in some layers"
+
+
+def test_exercise_expectation():
+    for g, variance in [(page.IDENTITY, 1.0), (page.RELU, 2.0)]:
+        m = ex.mean_s2(g, variance)
+        assert m.mean() == pytest.approx(1, abs=4 * m.std() / np.sqrt(m.size))
+        assert np.median(m) < 0.9 and np.mean(m < 1) > 0.5
+
+
+def test_exercise_gaussian_tanh():
+    gaussian = {l: np.linalg.svd(J, compute_uv=False) for l, J in ex.gaussian_tanh.items()}
+    assert (np.median(gaussian[32], axis=-1) < 1e-3).all()
+    assert (np.mean(gaussian[32] ** 2, axis=-1) > 0.1).all()       # the mean is not gone
+    orthogonal = page.spectra["tanh, orthogonal, critical"]
+    assert (np.median(orthogonal[32], axis=-1) > 0.9).all()
+    for depth in (32, 128):          # "2% below 0.1": the one crushed direction of 64
+        assert (np.sum(orthogonal[depth] < 0.1, axis=-1) == 1).all()
+
+
+def test_exercise_he_weights_with_positive_biases():
+    zeros = {d: page.zero_fraction(ex.he_biased_s[d]) for d in (8, 32)}
+    assert 0.4 < np.median(zeros[8]) < 0.6                         # "about half"
+    assert (zeros[32] > 0.5).all()                                 # "more than half"
+    assert (np.mean(ex.he_biased_s[32] ** 2, axis=-1) > 1).all()   # "it grows"
+
+
+@pytest.mark.parametrize("init", ["gaussian", "he", "orthogonal"])
+def test_the_weights_are_those_of_init_weights(init):
+    """Drawn at once, the same numbers as the core's init_weights drawing one at a time."""
+    from snippets.bp.init import init_weights
+
+    stacked = page.draw_weights(np.random.default_rng(3), init, (4, 7, 7), gain=1.3)
+    rng = np.random.default_rng(3)
+    one_by_one = np.array([init_weights(rng, 7, 7, init, gain=1.3) for _ in range(4)])
+    assert stacked.shape == (4, 7, 7)
+    assert_close(stacked, one_by_one, atol=1e-12, what=f"{init} weights")

@@ -77,3 +77,21 @@ def test_what_the_page_prints():
     assert all(mirrored <= 4e-16 for _, mirrored in page.rel_err.values())
     # "from x = 37 on, sigma(x) rounds to exactly 1"
     assert sigmoid(36.0) < 1.0 and sigmoid(37.0) == 1.0
+
+
+def test_exercises():
+    from snippets.sigmoid import exercises as ex
+
+    # 1: the largest factor is 1/4, and 4^-L < 1e-6 first at L = 10
+    assert ex.best == 0.25 and 0.25 ** 9 > 1e-6 > 0.25 ** 10 and ex.layers == 10
+    # 2: tanh from sigma, to rounding, on random points too
+    assert ex.gap_tanh <= 4e-16 and ex.gap_tanh_prime <= 4e-16
+    t = np.random.default_rng(4).normal(scale=4, size=1000)
+    assert_close(2 * sigmoid(2 * t) - 1, np.tanh(t), atol=4e-16, what="tanh from sigma")
+    assert_close(4 * sigmoid_prime(2 * t), 1 - np.tanh(t) ** 2, atol=4e-16,
+                 what="tanh' from sigma'")
+    # 3: sigma rounds to 1 where 1 + e^-x does: 24 ln 2 and 53 ln 2
+    for dtype, bits in [(np.float32, 24), (np.float64, 53)]:
+        first = ex.first_one(dtype)
+        assert first == pytest.approx(bits * np.log(2), abs=1e-3)
+        assert sigmoid(dtype(first + 1e-3)) == 1 and sigmoid(dtype(first - 1e-3)) < 1

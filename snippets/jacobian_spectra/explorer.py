@@ -23,16 +23,16 @@ def critical_tanh(q_star=0.05, nodes=61):
 
 
 SIGMA_W, SIGMA_B = critical_tanh()
-EX_NETWORKS = {   # activation, initialisation, gain, bias std
-    "linear, Gaussian 1/n": (IDENTITY, "gaussian", 1.0, 0.0),
-    "linear, orthogonal": (IDENTITY, "orthogonal", 1.0, 0.0),
-    "ReLU, He": (RELU, "he", 1.0, 0.0),
-    "ReLU, He, biases 0.1": (RELU, "he", 1.0, 0.1),
-    "tanh, orthogonal, critical": (TANH, "orthogonal", SIGMA_W, SIGMA_B),
+EX_NETWORKS = {   # activation, initialisation, gain, biases (random std, constant)
+    "linear, Gaussian 1/n": (IDENTITY, "gaussian", 1.0, (0.0, 0.0)),
+    "linear, orthogonal": (IDENTITY, "orthogonal", 1.0, (0.0, 0.0)),
+    "ReLU, He": (RELU, "he", 1.0, (0.0, 0.0)),
+    "ReLU, Gaussian 1/n, biases +0.5": (RELU, "gaussian", 1.0, (0.0, 0.5)),
+    "tanh, orthogonal, critical": (TANH, "orthogonal", SIGMA_W, (SIGMA_B, 0.0)),
 }
 
 
-def spectra(g, init, gain, bias, name):
+def spectra(g, init, gain, biases, name):
     """Sorted singular values of d a_l / d x, (len(EX_DEPTHS), EX_SEEDS,
     EX_WIDTH), for one network of depth 64 per seed, all seeds at once."""
     key = np.random.SeedSequence([64, list(EX_NETWORKS).index(name)])
@@ -41,11 +41,12 @@ def spectra(g, init, gain, bias, name):
     W = np.stack([init_weights(np.random.default_rng(w), EX_WIDTH, EX_WIDTH, init,
                                gain=gain, stack=(max(EX_DEPTHS),))
                   for w, _, _ in streams], axis=1)      # (depth, seeds, n, n)
-    b = bias * np.stack([np.random.default_rng(s).normal(
+    std, constant = biases
+    b = constant + std * np.stack([np.random.default_rng(s).normal(
         size=(max(EX_DEPTHS), EX_WIDTH)) for _, s, _ in streams], axis=1)
     a = np.stack([np.random.default_rng(x).normal(size=EX_WIDTH)
                   for _, _, x in streams])              # (seeds, n)
-    if bias:    # start at the fixed point of the variance map, as theory does
+    if std:     # start at the fixed point of the variance map, as theory does
         a = g(np.sqrt(0.05) * a)
     J = np.broadcast_to(np.eye(EX_WIDTH), (EX_SEEDS, EX_WIDTH, EX_WIDTH))
     for l in range(max(EX_DEPTHS)):

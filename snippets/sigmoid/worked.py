@@ -79,12 +79,13 @@ table(rows, header=["x", "σ(x)(1−σ(x))", "σ(x)σ(−x)", "exact",
 # --8<-- [start:plot]
 grid = np.linspace(-8.0, 8.0, 401)
 fig, ax = subplots(figsize=(4.8, 3.0))
-ax.plot(grid, sigmoid(grid), label=r"$\sigma(x)$")
-ax.plot(grid, sigmoid_prime(grid), label=r"$\sigma'(x)$")
+# Plain text, not TeX: TeX draws a prime as a small superscript
+ax.plot(grid, sigmoid(grid), label="σ(x)")
+ax.plot(grid, sigmoid_prime(grid), label="σ′(x)")
 ax.axhline(0.25, color="0.5", linestyle=":", linewidth=1)
-ax.annotate(r"$\sigma'(0) = 1/4$", xy=(0, 0.25), xytext=(1.6, 0.4),
+ax.annotate("σ′(0) = 1/4", xy=(0, 0.25), xytext=(1.6, 0.4),
             arrowprops={"arrowstyle": "->", "color": "0.3"})
-ax.set_xlabel("$x$")
+ax.set_xlabel("x")
 ax.set_ylim(-0.02, 1.02)
 ax.legend(loc="upper left")
 show(
@@ -93,7 +94,7 @@ show(
     "through 0.5 at x = 0; its derivative is a bell curve peaking at "
     "0.25 at x = 0 and near 0 beyond |x| = 6.",
     caption="The sigmoid and its derivative. The derivative never exceeds "
-    "1/4, its value at x = 0: a sigmoid layer scales a back-propagated "
-    "gradient by at most 1/4.",
+    "1/4, its value at x = 0: in a back-propagated gradient, the sigmoid's "
+    "own factor is at most 1/4.",
 )
 # --8<-- [end:plot]
