@@ -269,17 +269,19 @@ def table_record(rows, *, header, caption: str = "", align: str | None = None) -
 
 
 def table_html(record: dict) -> str:
-    """The table as HTML: a header row, aligned columns, the caption above it."""
+    """The table as HTML: a header row, aligned columns, the caption above it (outside the
+    part that scrolls sideways on a narrow screen)."""
     def cells(tag, row):
         return "".join(f'<{tag} class="bp-{"right" if a == "r" else "left"}">'
                        f"{html.escape(cell)}</{tag}>"
                        for cell, a in zip(row, record["align"], strict=True))
 
-    caption = (f"<caption>{html.escape(record['caption'])}</caption>"
+    caption = (f"<figcaption>{html.escape(record['caption'])}</figcaption>"
                if record["caption"] else "")
     body = "".join(f"<tr>{cells('td', row)}</tr>" for row in record["rows"])
-    return (f'<div class="bp-table"><table class="bp-results">{caption}<thead><tr>'
-            f'{cells("th", record["header"])}</tr></thead><tbody>{body}</tbody></table></div>')
+    return (f'<figure class="bp-table">{caption}<div class="bp-scroll">'
+            f'<table class="bp-results"><thead><tr>{cells("th", record["header"])}</tr>'
+            f"</thead><tbody>{body}</tbody></table></div></figure>")
 
 
 def table_text(record: dict) -> str:

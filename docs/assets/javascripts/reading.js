@@ -30,7 +30,7 @@ document$.subscribe(({ body }) => {
 // let the keyboard reach them.
 function markScrolling() {
   const blocks = [...document.querySelectorAll(
-    ".md-content pre, .md-content div.arithmatex, .md-content .bp-table")]
+    ".md-content pre, .md-content div.arithmatex, .md-content .bp-table .bp-scroll")]
     .map((block) => block.querySelector(":scope > code") || block);
   for (const block of blocks) {
     const scrolls = block.scrollWidth > block.clientWidth + 1;
