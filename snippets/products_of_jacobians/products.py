@@ -29,15 +29,26 @@ def resolvable(s_min, s_max):
     return np.where(s_min > 1e-13 * s_max, s_min, np.nan)
 
 
-def e2(x):
-    """x in the tables' format: three significant digits."""
-    return f"{x:.2e}"
+def sig(x, digits=2):
+    """x to `digits` significant digits: 0.43, 84 or 3.5e−32."""
+    if 0.01 <= abs(x) < 100:
+        return f"{x:#.{digits}g}".rstrip(".")
+    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+    return f"{mantissa}e{int(exponent)}".replace("-", "−")
 
 
-def median_range(values, fmt=e2):
-    """'median (smallest to largest)' of values over seeds."""
+def median_range(values):
+    """'median (smallest to largest)' of values over seeds, to two
+    significant digits (the spread over seeds allows no more)."""
     v = np.asarray(values)
-    return f"{fmt(np.median(v))} ({fmt(v.min())} to {fmt(v.max())})"
+    return f"{sig(np.median(v))} ({sig(v.min())} to {sig(v.max())})"
+
+
+def spread(*arrays):
+    """The largest factor by which one draw differs from the median of its
+    array (of values over seeds)."""
+    return max(max(v.max() / np.median(v), np.median(v) / v.min())
+               for v in map(np.asarray, arrays))
 # --8<-- [end:setup]
 
 
@@ -50,7 +61,8 @@ for t in (1, 10, 50):
     Wt = np.linalg.matrix_power(W, t)
     assert np.allclose(Wt, V @ np.diag(lam ** t) @ np.linalg.inv(V))
     power_rows.append([t, norm2(Wt), 0.9 ** t, norm2(Wt) / 0.9 ** t])
-table([[str(t), e2(n), e2(r), f"{q:.2f}"] for t, n, r, q in power_rows],
+table([[str(t), sig(n, 3), sig(r, 3), f"{q:.2f}"]
+       for t, n, r, q in power_rows],
       header=["t", "‖W^t‖", "ρ(W)^t = 0.9^t", "ratio"],
       caption=f"Powers of one matrix; cond(V) = {np.linalg.cond(V):.2f}")
 # --8<-- [end:power]
@@ -76,23 +88,23 @@ peak = int(np.argmax(M_norms))
 above = int(steps[M_norms > 1].max())
 print(f"eigenvalues {np.linalg.eigvals(M)}; cond(V) = "
       f"{np.linalg.cond(np.linalg.eig(M)[1]):.0f}")
-print(f"‖M^t‖ rises to {M_norms[peak]:.1f} at t = {peak}, stays above 1 "
-      f"up to t = {above}; ‖M^100‖ = {M_norms[100]:.1e}, "
-      f"0.9^100 = {0.9 ** 100:.1e}")
+print(f"‖M^t‖ rises to {M_norms[peak]:.1f} at t = {peak} and stays above 1 "
+      f"up to t = {above}")
+print(f"‖M^100‖ = {M_norms[100]:.1e}, against 0.9^100 = {0.9 ** 100:.1e}")
 # --8<-- [end:transient]
 
 
 # --8<-- [start:powers_plot]
 J_norms = np.array([norm2(np.linalg.matrix_power(J, t)) for t in steps])
-fig, ax = subplots(figsize=(4.8, 3.0))
+fig, ax = subplots(figsize=(4.8, 3.6))
 ax.semilogy(steps, J_norms, color="C0", label="‖J^t‖, Jordan block")
 ax.semilogy(steps, np.ones_like(steps), ":", color="C0",
-            label="its ρ(J)^t = 1")
+            label="ρ(J)^t = 1")
 ax.semilogy(steps, M_norms, color="C1", label="‖M^t‖, non-normal")
-ax.semilogy(steps, 0.9 ** steps, ":", color="C1", label="its ρ(M)^t = 0.9^t")
+ax.semilogy(steps, 0.9 ** steps, ":", color="C1", label="ρ(M)^t = 0.9^t")
 ax.set_xlabel("power t")
 ax.set_ylabel("spectral norm")
-ax.legend(loc="lower left")
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
 show(
     fig,
     alt="Log-scale plot of the spectral norm of powers t from 0 to 100 of two "
@@ -140,12 +152,16 @@ for l in range(1, len(widths)):
 try:
     np.linalg.eigvals(J_l)
 except np.linalg.LinAlgError as error:
-    print(f"eigenvalues of J_{l}: LinAlgError: {error}")
+    print(f"eigenvalues of J_{l}: {error}")
+# --8<-- [end:widths]
+
+
+# --8<-- [start:widths_table]
 table([[str(l), f"{m} × {n}", f"{lo:.2f}", f"{hi:.2f}", f"{r:.2f}"]
        for l, (m, n), lo, hi, r in width_rows],
       header=["layer l", "J_l", "σ_min", "σ_max", "‖∂L/∂a_{l−1}‖ / ‖∂L/∂a_l‖"],
       caption="A tanh network of widths 64, 16, 64, 16, 64 (one input)")
-# --8<-- [end:widths]
+# --8<-- [end:widths_table]
 
 
 # --8<-- [start:entries]
@@ -154,11 +170,11 @@ print(f"entries 0.5: spectral radius {spectral_radius(W_half):.1f}, "
       f"‖W^10‖ = {norm2(np.linalg.matrix_power(W_half, 10)):.2e}")
 rng = np.random.default_rng(0)
 Qs = [init_weights(rng, 10, 10, "orthogonal") for _ in range(100)]
-Q_product = np.linalg.multi_dot(Qs)
-s_orth = np.linalg.svd(Q_product, compute_uv=False)
-print(f"100 random orthogonal factors: singular values in "
-      f"[{s_orth.min():.12f}, {s_orth.max():.12f}]")
-print(f"the factors' largest entry: {max(np.abs(Q).max() for Q in Qs):.2f}")
+s_orth = np.linalg.svd(np.linalg.multi_dot(Qs), compute_uv=False)
+print(f"product of 100 orthogonal factors: singular values from "
+      f"{s_orth.min():.12f}")
+print(f"to {s_orth.max():.12f}; the factors' largest entry: "
+      f"{max(np.abs(Q).max() for Q in Qs):.2f}")
 # --8<-- [end:entries]
 
 
@@ -179,14 +195,19 @@ for l in range(depth):
     product_of_norms = product_of_norms * norm2(J_l)
     totals.append(norm2(J_total))
     products.append(product_of_norms)
-bound_rows = [[str(l), median_range(totals[l - 1]),
-               e2(np.median(products[l - 1])), e2(0.5 ** l)]
-              for l in (1, 10, 25, 50)]
-table(bound_rows,
-      header=["l", "‖J_l ⋯ J_1‖", "∏ ‖J_i‖ (median)", "(¼ · 2)^l"],
-      caption=f"Sigmoid layers with ‖W_l‖ = 2, width {n}: median "
-      f"(smallest to largest) over {SEEDS} networks")
 # --8<-- [end:bound]
+
+
+# --8<-- [start:bound_table]
+shown = (1, 10, 25, 50)
+table([[str(l), sig(np.median(totals[l - 1])),
+        sig(np.median(products[l - 1])), sig(0.5 ** l)] for l in shown],
+      header=["l", "‖J_l ⋯ J_1‖", "∏ ‖J_i‖", "(¼ · 2)^l"],
+      caption=f"Sigmoid layers with ‖W_l‖ = 2, width {n}: medians over "
+      f"{SEEDS} networks, each within a factor "
+      f"{spread(*[x[l - 1] for l in shown for x in (totals, products)]):.1f}"
+      " of them")
+# --8<-- [end:bound_table]
 
 
 # --8<-- [start:lyapunov]
@@ -218,8 +239,8 @@ M_d2l = d2l[0]
 for M_t in d2l[1:]:                        # d2l.ai's example, 5 draws
     M_d2l = M_d2l @ M_t
 largest = np.abs(M_d2l).max(axis=(1, 2))
-print(f"d2l.ai's example (a matrix times 100 more), largest entry: "
-      f"{median_range(largest, lambda x: f'{x:.0e}')}")
+print(f"d2l.ai's example (a matrix times 100 more), largest entry:\n"
+      f"{median_range(largest)}, median (smallest to largest) of 5 draws")
 # --8<-- [end:lyapunov]
 
 
@@ -249,10 +270,10 @@ profiles = {
     "tanh, Glorot": backprop_profile(TANH, "glorot"),
     "ReLU, He": backprop_profile(RELU, "he"),
 }
-table([[name, median_range(p[:, 0], lambda x: f"{x:.1e}")]
-       for name, p in profiles.items()],
-      header=["network", "‖∂L/∂x‖ / ‖∂L/∂a_50‖"],
-      caption=f"50 layers of width 64: median (smallest to largest) over "
+table([[name, sig(np.median(p[:, 0])), f"{sig(p[:, 0].min())} to "
+        f"{sig(p[:, 0].max())}"] for name, p in profiles.items()],
+      header=["network", "median", "range"],
+      caption=f"‖∂L/∂x‖ / ‖∂L/∂a_50‖ for 50 layers of width 64, over "
       f"{SEEDS} networks")
 # --8<-- [end:norms]
 
@@ -262,7 +283,8 @@ layers = np.arange(51)
 
 
 def profile_panel(names, title, styles):
-    fig, ax = subplots()
+    """One panel, on its own scale: median over the networks and range."""
+    fig, ax = subplots(figsize=(3.6, 3.3))
     for name, style in zip(names, styles, strict=True):
         p = profiles[name]
         line, = ax.semilogy(layers, np.median(p, axis=0), style, label=name)
@@ -271,25 +293,29 @@ def profile_panel(names, title, styles):
     ax.set_title(title)
     ax.set_xlabel("layer l (0 = input)")
     ax.set_ylabel("‖∂L/∂a_l‖, relative")
-    return fig, ax
+    if len(names) > 1:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22),
+                  ncol=len(names) // 2 + len(names) % 2)
+    return fig
 
 
 linear = [name for name in profiles if name.startswith("linear")]
-nonlinear = [name for name in profiles if name not in linear]
-fig_lin, ax_lin = profile_panel(linear, "linear layers", ["-", "--", ":"])
-ax_lin.legend(loc="upper right")
-fig_nl, ax_nl = profile_panel(nonlinear, "nonlinear layers", ["-", "--", ":"])
-ax_nl.legend(loc="lower right")
+fig_lin = profile_panel(linear, "linear layers", ["-", "--", ":"])
+fig_crit = profile_panel(["tanh, Glorot", "ReLU, He"], "tanh and ReLU",
+                         ["-", "--"])
+fig_sig = profile_panel(["sigmoid, N(0, 1/n)"], "sigmoid, N(0, 1/n)", ["-"])
 show(
-    [fig_lin, fig_nl],
+    [fig_lin, fig_crit, fig_sig],
     alt=["Log-scale plot of relative gradient norm against layer 0 to 50 "
          "for three linear networks: gain 1.1 rises steadily toward the "
          "input to about 100, gain 1.0 stays near 1, gain 0.9 falls "
-         "steadily to about 0.01.",
+         "steadily to about 0.004.",
+         "Log-scale plot of relative gradient norm against layer 0 to 50: "
+         "tanh with Glorot and ReLU with He initialisation drift down "
+         "slowly, to about 0.1 and 0.3 at the input.",
          "Log-scale plot of relative gradient norm against layer 0 to 50 "
-         "for three nonlinear networks: the sigmoid network falls in a "
-         "straight line by more than 30 orders of magnitude; tanh with "
-         "Glorot and ReLU with He initialisation stay near 1."],
+         "for a sigmoid network: a straight line falling by more than 30 "
+         "orders of magnitude toward the input."],
     caption="Gradient norm at each layer of 50-layer networks of width 64, "
     "relative to the output: median over 5 networks (line) and their range "
     "(band). Each panel has its own scale. A straight line on a log scale "
@@ -318,60 +344,43 @@ for W_t in random_factors:
         curves[key].append(value)
 curves = {key: np.array(value) for key, value in curves.items()}  # (t, draw)
 lost = np.argmax(np.isnan(curves["smin"]), axis=0) + 1
-table([["ρ of each factor, multiplied", median_range(curves["rep_rho"][-1]),
-        median_range(curves["radii"][-1])],
-       ["ρ of the product", median_range(curves["rep_rho"][-1]),
-        median_range(curves["rho"][-1])],
-       ["σ_max of the product", median_range(curves["rep_smax"][-1]),
-        median_range(curves["smax"][-1])]],
-      header=["after 50 factors", "one W, repeated", "different W_t"],
-      caption=f"16 × 16 Gaussian factors: median (smallest to largest) over "
-      f"{SEEDS} draws")
-print(f"σ_min of the product of different factors falls below 1e-13 σ_max "
-      f"(float64 loses it) after {int(np.median(lost))} factors (median; "
-      f"{lost.min()} to {lost.max()})")
+
+
+rep_lost = np.argmax(np.isnan(curves["rep_smin"]), axis=0) + 1
+assert np.isnan(curves["smin"][-1]).all() and np.isnan(
+    curves["rep_smin"][-1]).all()           # every draw loses σ_min
+rows = {"∏ ρ(W_i)": ("rep_rho", "radii"), "ρ(product)": ("rep_rho", "rho"),
+        "σ_max(product)": ("rep_smax", "smax")}
+table([[label, sig(np.median(curves[rep][-1])),
+        sig(np.median(curves[diff][-1]))] for label, (rep, diff) in rows.items()]
+      + [["σ_min lost after", f"{np.median(rep_lost):.0f}",
+          f"{np.median(lost):.0f}"]],
+      header=["50 factors", "one W", "different W_t"],
+      caption=f"16 × 16 Gaussian factors, medians over {SEEDS} draws; σ_min "
+      "is lost where it falls below 1e-13 σ_max")
 # --8<-- [end:spectrum]
 
 
 # --8<-- [start:spectrum_plot]
 t = np.arange(1, depth + 1)
-
-
-def spectrum_panel(series, title):
-    fig, ax = subplots()
-    for key, style, label in series:
-        ax.semilogy(t, np.median(curves[key], axis=1), style, label=label)
-    ax.set_title(title)
-    ax.set_xlabel("number of factors t")
-    ax.legend(loc="lower left")
-    return fig
-
-
-fig_rep = spectrum_panel([("rep_rho", "-", "ρ(W)^t = ρ(W^t)"),
-                          ("rep_smax", "--", "σ_max(W^t)"),
-                          ("rep_smin", ":", "σ_min(W^t)")],
-                         "one matrix W, repeated")
-fig_diff = spectrum_panel([("radii", "-", "∏ ρ(W_i)"),
-                           ("rho", "-.", "ρ(W_t ⋯ W_1)"),
-                           ("smax", "--", "σ_max(W_t ⋯ W_1)"),
-                           ("smin", ":", "σ_min(W_t ⋯ W_1)")],
-                          "different matrices W_1, …, W_t")
+fig, ax = subplots(figsize=(4.8, 3.0))
+for key, style, label in [("radii", "-", "∏ ρ(W_i), note 000's λ^t"),
+                          ("rho", "-.", "ρ(W_t ⋯ W_1)"),
+                          ("smax", "--", "σ_max(W_t ⋯ W_1)")]:
+    ax.semilogy(t, np.median(curves[key], axis=1), style, label=label)
+ax.set_xlabel("number of factors t")
+ax.legend(loc="lower right")
 show(
-    [fig_rep, fig_diff],
-    alt=["Log-scale plot against the number of factors, 1 to 50, for one "
-         "16 by 16 Gaussian matrix repeated: its spectral radius to the "
-         "power t and the largest singular value of its power run parallel; "
-         "the smallest singular value falls away.",
-         "Log-scale plot against the number of factors, 1 to 50, for "
-         "products of different 16 by 16 Gaussian matrices: the product of "
-         "their spectral radii, the spectral radius of the product and its "
-         "largest and smallest singular values follow different slopes, the "
-         "smallest singular value falling fastest until float64 can no "
-         "longer resolve it."],
-    caption="Eigenvalues predict a power of one matrix (left: the largest "
-    "singular value keeps the slope of ρ(W)^t), not a product of different "
-    "ones (right): the factors' eigenvalues say little about the product's, "
-    "and its singular values spread apart at different exponential rates. "
-    "Median over 5 draws; each panel has its own scale.",
+    fig,
+    alt="Log-scale plot against the number of factors, 1 to 50, for "
+    "products of different 16 by 16 Gaussian matrices: the product of "
+    "their spectral radii rises steadily to about "
+    f"{np.median(curves['radii'][-1]):.0f}, the largest singular value of "
+    "the product stays near 1, and its spectral radius drifts down to "
+    f"about {np.median(curves['rho'][-1]):.1f}.",
+    caption="Products of different random matrices: the product of the "
+    "factors' spectral radii (solid), the spectral radius of the product "
+    "(dash-dot) and its norm (dashed) follow three different slopes. "
+    "Median over 5 draws.",
 )
 # --8<-- [end:spectrum_plot]
