@@ -40,8 +40,8 @@ def printed_as(text: str, value: float) -> bool:
 
 
 def median_range(text: str) -> tuple[str, str, str]:
-    """'m (lo to hi)' -> ('m', 'lo', 'hi')."""
-    match = re.fullmatch(r"(\S+) \((\S+) to (\S+)\)", text)
+    """'m (lo to hi)' or 'm (lo–hi)' -> ('m', 'lo', 'hi')."""
+    match = re.fullmatch(r"(\S+) \((\S+?)(?: to |–)(\S+)\)", text)
     if match is None:
         raise ValueError(f"not 'median (smallest to largest)': {text!r}")
     return match.groups()

@@ -8,7 +8,8 @@ from snippets.bp.activations import LEAKY_RELU, RELU, SIGMOID, TANH
 from snippets.bp.mlp import MLP, build_mlp
 from snippets.figures import show, subplots, table
 
-ACTS = {"sigmoid": SIGMOID, "tanh": TANH, "ReLU": RELU, "LeakyReLU": LEAKY_RELU}
+ACTS = {"sigmoid": SIGMOID, "tanh": TANH, "ReLU": RELU,
+        "LeakyReLU": LEAKY_RELU}
 INITS = {"N(0, 1/n)": "gaussian", "Glorot": "glorot", "He": "he"}
 SEEDS = 5                     # independent networks behind every random claim
 
@@ -22,15 +23,15 @@ def sig(x, digits=2):
 
 
 def median_range(values):
-    """'median (smallest to largest)' of values over seeds, with as many
-    decimals as the spread allows: the last digit at the scale of the
+    """'median (smallest–largest)' of positive values over seeds, with as
+    many decimals as the spread allows: the last digit at the scale of the
     range."""
     v = np.asarray(values)
     m, lo, hi = np.median(v), v.min(), v.max()
     if not 0.01 <= m < 100 or hi == lo:
-        return f"{sig(m)} ({sig(lo)} to {sig(hi)})"
+        return f"{sig(m)} ({sig(lo)}–{sig(hi)})"
     d = int(np.clip(-np.floor(np.log10(hi - lo)), 0, 3))
-    return f"{m:.{d}f} ({lo:.{d}f} to {hi:.{d}f})"
+    return f"{m:.{d}f} ({lo:.{d}f}–{hi:.{d}f})"
 
 
 def stacked_mlp(seed_seq, widths, g, **kwargs):
@@ -49,10 +50,10 @@ for name, g in ACTS.items():
     d = g.df(x)
     values = np.unique(d)
     kind = (" or ".join(f"{v:g}" for v in values) if len(values) <= 2
-            else f"{values.min():.1e} to {values.max():g}")
+            else f"{sig(values.min())} to {values.max():g}")
     rows.append([name, f"{g.df(0.0):g}", f"{d.max():g}", kind])
-table(rows, header=["g", "g'(0)", "max g'", "values of g' on [−10, 10]"],
-      caption="The derivatives of four activations")
+table(rows, header=["g", "g'(0)", "max g'", "values of g'"],
+      caption="The derivatives of four activations, on [−10, 10]")
 gap = np.max(np.abs(TANH.df(x) - 4 * SIGMOID.df(2 * x)))
 print(f"max |tanh'(x) - 4 σ'(2x)| on [-10, 10]: {gap:.1e}")
 # --8<-- [end:facts]
@@ -90,7 +91,7 @@ sweep = {(a, i): backward_factors(ACTS[a], INITS[i]) for a in ACTS
          for i in INITS}
 table([[a] + [sig(np.median(sweep[a, i][0])) for i in INITS] for a in ACTS],
       header=["g", *INITS],
-      caption="Var(δ_l) / Var(δ_{l+1}), measured: median over 5 networks "
+      caption="Var(δ_l) / Var(δ_(l+1)), measured: median over 5 networks "
       "of 20 layers, width 64")
 # --8<-- [end:sweep]
 
@@ -109,8 +110,9 @@ for k, (i, marker) in enumerate(zip(INITS, "osD", strict=True)):
             markeredgewidth=1.5, label="predicted" if k == 0 else None)
 ax.axhline(1.0, color="grey", linewidth=1)
 ax.set_yscale("log")
+ax.set_yticks([0.05, 0.1, 0.2, 0.5, 1])
 ax.set_xticks(np.arange(len(ACTS)), list(ACTS))
-ax.set_ylabel("Var(δ_l) / Var(δ_{l+1})")
+ax.set_ylabel("Var(δ_l) / Var(δ_(l+1))")
 ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
 gap = max(np.max(np.abs(measured / predicted - 1))
           for measured, predicted in sweep.values())
@@ -125,7 +127,8 @@ show(
     caption="How much of its variance the back-propagated gradient keeps "
     "per layer (dots: median over 5 networks, bars: their range, mostly "
     "smaller than the dots), against the prediction of the variance "
-    "argument (black dashes), which every one of the 60 networks meets to "
+    "argument (short horizontal dashes), which every one of the 60 "
+    "networks meets to "
     f"within {gap:.0%}. Above the grey line the gradient grows toward the "
     "input, below it vanishes.",
 )
@@ -138,9 +141,9 @@ show(
 # tanh near 0)
 cases = {
     "ReLU, He": (RELU, "he", 64, 1.0, 0.0, 1.0),
-    "ReLU, He, biases 0.5": (RELU, "he", 64, 1.0, 0.5, 1.0),
-    "ReLU, He, width 8": (RELU, "he", 8, 1.0, 0.0, 1.0),
-    "tanh, variance 4/n": (TANH, "gaussian", 64, 2.0, 0.0, 4.0),
+    "+ biases 0.5": (RELU, "he", 64, 1.0, 0.5, 1.0),
+    "+ width 8": (RELU, "he", 8, 1.0, 0.0, 1.0),
+    "tanh, 4/n": (TANH, "gaussian", 64, 2.0, 0.0, 4.0),
 }
 failures = {}
 for label, (g, init, width, gain, bias, nominal) in cases.items():
@@ -150,15 +153,16 @@ for label, (g, init, width, gain, bias, nominal) in cases.items():
 table([[label, f"{nominal:g}", sig(np.median(predicted), 3),
         median_range(measured)]
        for label, (nominal, predicted, measured) in failures.items()],
-      header=["network", "nominal", "measured E[g'²]", "measured"],
-      caption="Var(δ_l) / Var(δ_{l+1}) over 20 layers, 5 networks each: "
-      "predicted with E[g'(z)²] as assumed (nominal) and as measured, "
-      "against the measurement (median, smallest to largest)")
+      header=["network", "nominal", "equation", "measured"],
+      caption="Var(δ_l) / Var(δ_(l+1)) over 20 layers, 5 networks each: "
+      "predicted with E[g'(z)²] as assumed (nominal) and as measured "
+      "(equation, median), against the measurement (median, smallest–"
+      "largest). ReLU, He: width 64, no biases, unless changed.")
 # --8<-- [end:failures]
 
 
 # --8<-- [start:glorot]
-def glorot_bengio(init, depth=8, width=128, batch=64, seed=1):
+def glorot_bengio(init, depth=8, width=128, batch=16, seed=1):
     """For each input scale, per layer l = 1..depth of SEEDS tanh networks
     (one set of networks for both scales): Var(δ_l), Var(∇_{W_l} L), and
     the per-layer factor predicted from each network,
@@ -178,43 +182,45 @@ def glorot_bengio(init, depth=8, width=128, batch=64, seed=1):
             width * nets.layers[l].W.var(axis=(1, 2))
             * np.mean(TANH.df(fwd.z[l]) ** 2, axis=(1, 2))
             for l in range(1, depth)])), axis=0))
+        factor = (back[0] / back[-1]) ** (1 / (depth - 1))
         stats[input_std] = {"back": back, "weights": weights,
-                            "factor": (back[0] / back[-1]) ** (1 / (depth - 1)),
-                            "predicted": predicted}
+                            "factor": factor, "predicted": predicted}
     return stats
 
 
 gb = {"standard": glorot_bengio("standard"),
       "normalized": glorot_bengio("glorot")}
 table([[init, f"{std:g}", sig(np.median(s["factor"])),
-        sig(np.median(s["predicted"])),
-        sig(np.median(s["weights"].max(axis=0) / s["weights"].min(axis=0)))]
+        sig(np.median(s["predicted"]))]
        for init in gb for std, s in gb[init].items()],
-      header=["init", "input std", "measured", "predicted",
-              "Var ∇W max / min"],
-      caption="Tanh, 8 layers of width 128: Var(δ_l) / Var(δ_{l+1}) and "
-      "the spread of the weight gradients' variance over the layers; "
+      header=["init", "input std", "measured", "predicted"],
+      caption="Tanh, 8 layers of width 128: Var(δ_l) / Var(δ_(l+1)), "
       "medians over 5 networks")
 # --8<-- [end:glorot]
 
 
 # --8<-- [start:glorot_plot]
-def glorot_panel(key, ylabel):
+def glorot_panel(key, ylabel, log):
     fig, ax = subplots(figsize=(3.6, 3.5))
     for k, init in enumerate(gb):
         for std, style in ((1.0, "-o"), (0.1, "--s")):
             v = gb[init][std][key]
-            ax.semilogy(range(1, 9), np.median(v / v[-1], axis=1), style,
-                        color=f"C{k}", markersize=4,
-                        label=f"{init}, input std {std:g}")
+            ax.plot(range(1, 9), np.median(v / v[-1], axis=1), style,
+                    color=f"C{k}", markersize=4,
+                    label=f"{init}, input std {std:g}")
+    if log:
+        ax.set_yscale("log")
+    else:
+        ax.set_ylim(0, 2)
     ax.set_xlabel("layer l (1 = nearest the input)")
     ax.set_ylabel(ylabel)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1)
     return fig
 
 
-fig_back = glorot_panel("back", "Var(δ_l), relative to layer 8")
-fig_weights = glorot_panel("weights", "Var(∇W_l L), relative to layer 8")
+fig_back = glorot_panel("back", "Var(δ_l), relative to layer 8", log=True)
+fig_weights = glorot_panel("weights", "Var(∇W_l), relative to layer 8",
+                           log=False)
 show(
     [fig_back, fig_weights],
     alt=["Log-scale plot of the variance of the back-propagated gradient "
@@ -223,9 +229,9 @@ show(
          "about a factor of 3 per layer for both input scales; with "
          "normalized initialisation it stays level for inputs of standard "
          "deviation 0.1 and falls slowly for inputs of standard deviation 1.",
-         "Log-scale plot of the variance of the weight gradients against "
-         "layer 1 to 8, relative to layer 8, four curves: all nearly level, "
-         "within a factor of about 2."],
+         "Plot of the variance of the weight gradients against layer 1 to "
+         "8, relative to layer 8, on a linear scale from 0 to 2, four "
+         "curves: all nearly level, within a factor of 2."],
     caption="Glorot & Bengio's effect at small scale (tanh, width 128, "
     "medians over 5 networks). Left: standard initialisation shrinks the "
     "back-propagated gradient about 3 times per layer, normalized "
@@ -242,17 +248,18 @@ def factor(init, std):
 
 spread_W = max((s["weights"].max(axis=0) / s["weights"].min(axis=0)).max()
                for init in gb for s in gb[init].values())
-table([["factor per layer, standard", "1/3",
-        f"{factor('standard', 0.1)} (std 0.1), {factor('standard', 1.0)}"],
-       ["factor per layer, normalized", "1",
-        f"{factor('normalized', 0.1)} (std 0.1), "
-        f"{factor('normalized', 1.0)}"],
-       ["Var ∇W, max / min over layers", "about 1",
-        f"at most {spread_W:.2f}"],
-       ["test error, sigmoid", "82.61%", "not reproduced"],
-       ["test error, tanh", "27.15%", "not reproduced"],
-       ["test error, tanh normalized", "15.60%", "not reproduced"]],
-      header=["", "Glorot & Bengio", "this page"],
-      caption="Glorot & Bengio (2010): their analysis at initialisation, and "
-      "test errors from their Table 1 (Shapeset-3×2, five hidden layers)")
+table([["factor, standard", "1/3",
+        f"{factor('standard', 0.1)}, {factor('standard', 1.0)}"],
+       ["factor, normalized", "1",
+        f"{factor('normalized', 0.1)}, {factor('normalized', 1.0)}"],
+       ["Var ∇W, max / min", "about 1", f"≤ {spread_W:.2f}"],
+       ["error, sigmoid", "82.61%", "—"],
+       ["error, tanh", "27.15%", "—"],
+       ["error, tanh normalized", "15.60%", "—"]],
+      header=["", "paper", "here"],
+      caption="Glorot & Bengio (2010) beside this page: the per-layer "
+      "factor (here for inputs of std 0.1, then 1), the spread of the "
+      "weight gradients' variance over the layers (here the largest in any "
+      "network), and test errors from their Table 1 (Shapeset-3×2, five "
+      "hidden layers), which need training and are not reproduced")
 # --8<-- [end:paper]

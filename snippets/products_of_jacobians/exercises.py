@@ -53,7 +53,7 @@ s_grid = np.arange(0.2, 0.3, 0.001)         # one matrix M(s) per value of s
 M_s = np.zeros((len(s_grid), 2, 2))
 M_s[:, 0, 0], M_s[:, 0, 1], M_s[:, 1, 1] = 0.9, s_grid, 0.8
 power, largest = np.eye(2), np.zeros(len(s_grid))
-for t in range(1, 101):                     # max over t of ||M(s)^t||
+for _ in range(100):                        # max over t of ||M(s)^t||
     power = M_s @ power
     largest = np.maximum(largest, np.linalg.norm(power, 2, axis=(1, 2)))
 first = s_grid[np.argmax(largest > 1)]

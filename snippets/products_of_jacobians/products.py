@@ -159,8 +159,9 @@ except np.linalg.LinAlgError as error:
 # --8<-- [start:widths_table]
 table([[str(l), f"{m} × {n}", f"{lo:.2f}", f"{hi:.2f}", f"{r:.2f}"]
        for l, (m, n), lo, hi, r in width_rows],
-      header=["layer l", "J_l", "σ_min", "σ_max", "‖∂L/∂a_{l−1}‖ / ‖∂L/∂a_l‖"],
-      caption="A tanh network of widths 64, 16, 64, 16, 64 (one input)")
+      header=["l", "J_l", "σ_min", "σ_max", "ratio"],
+      caption="A tanh network of widths 64, 16, 64, 16, 64, one input; "
+      "ratio = ‖∂L/∂a_(l−1)‖ / ‖∂L/∂a_l‖")
 # --8<-- [end:widths_table]
 
 
@@ -352,7 +353,8 @@ assert np.isnan(curves["smin"][-1]).all() and np.isnan(
 rows = {"∏ ρ(W_i)": ("rep_rho", "radii"), "ρ(product)": ("rep_rho", "rho"),
         "σ_max(product)": ("rep_smax", "smax")}
 table([[label, sig(np.median(curves[rep][-1])),
-        sig(np.median(curves[diff][-1]))] for label, (rep, diff) in rows.items()]
+        sig(np.median(curves[diff][-1]))]
+       for label, (rep, diff) in rows.items()]
       + [["σ_min lost after", f"{np.median(rep_lost):.0f}",
           f"{np.median(lost):.0f}"]],
       header=["50 factors", "one W", "different W_t"],
