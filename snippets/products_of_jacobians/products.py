@@ -365,13 +365,13 @@ table([[label, sig(np.median(curves[rep][-1])),
 
 # --8<-- [start:spectrum_plot]
 t = np.arange(1, depth + 1)
-fig, ax = subplots(figsize=(4.8, 3.0))
+fig, ax = subplots(figsize=(4.8, 3.4))
 for key, style, label in [("radii", "-", "∏ ρ(W_i), note 000's λ^t"),
                           ("rho", "-.", "ρ(W_t ⋯ W_1)"),
                           ("smax", "--", "σ_max(W_t ⋯ W_1)")]:
     ax.semilogy(t, np.median(curves[key], axis=1), style, label=label)
 ax.set_xlabel("number of factors t")
-ax.legend(loc="lower right")
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
 show(
     fig,
     alt="Log-scale plot against the number of factors, 1 to 50, for "
