@@ -97,7 +97,7 @@ table([[a] + [sig(np.median(sweep[a, i][0])) for i in INITS] for a in ACTS],
 
 
 # --8<-- [start:sweep_plot]
-fig, ax = subplots(figsize=(4.8, 3.6))
+fig, ax = subplots(figsize=(3.7, 3.6))
 for k, (i, marker) in enumerate(zip(INITS, "osD", strict=True)):
     x_pos = np.arange(len(ACTS)) + (k - 1) * 0.22
     measured = np.array([sweep[a, i][0] for a in ACTS])
@@ -105,7 +105,7 @@ for k, (i, marker) in enumerate(zip(INITS, "osD", strict=True)):
     median = np.median(measured, axis=1)
     ax.errorbar(x_pos, median, yerr=[median - measured.min(axis=1),
                                      measured.max(axis=1) - median],
-                fmt=marker, color=f"C{k}", label=f"{i}, measured")
+                fmt=marker, color=f"C{k}", label=i)
     ax.plot(x_pos, predicted, "_", color="black", markersize=16,
             markeredgewidth=1.5, label="predicted" if k == 0 else None)
 ax.axhline(1.0, color="grey", linewidth=1)

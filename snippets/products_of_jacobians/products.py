@@ -96,7 +96,7 @@ print(f"‖M^100‖ = {M_norms[100]:.1e}, against 0.9^100 = {0.9 ** 100:.1e}")
 
 # --8<-- [start:powers_plot]
 J_norms = np.array([norm2(np.linalg.matrix_power(J, t)) for t in steps])
-fig, ax = subplots(figsize=(4.8, 3.6))
+fig, ax = subplots(figsize=(3.7, 3.6))
 ax.semilogy(steps, J_norms, color="C0", label="‖J^t‖, Jordan block")
 ax.semilogy(steps, np.ones_like(steps), ":", color="C0",
             label="ρ(J)^t = 1")
@@ -104,7 +104,7 @@ ax.semilogy(steps, M_norms, color="C1", label="‖M^t‖, non-normal")
 ax.semilogy(steps, 0.9 ** steps, ":", color="C1", label="ρ(M)^t = 0.9^t")
 ax.set_xlabel("power t")
 ax.set_ylabel("spectral norm")
-ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1)
 show(
     fig,
     alt="Log-scale plot of the spectral norm of powers t from 0 to 100 of two "
@@ -288,7 +288,8 @@ def profile_panel(names, title, styles):
     fig, ax = subplots(figsize=(3.6, 3.3))
     for name, style in zip(names, styles, strict=True):
         p = profiles[name]
-        line, = ax.semilogy(layers, np.median(p, axis=0), style, label=name)
+        line, = ax.semilogy(layers, np.median(p, axis=0), style,
+                            label=name.removeprefix("linear, "))
         ax.fill_between(layers, p.min(axis=0), p.max(axis=0), alpha=0.2,
                         color=line.get_color(), linewidth=0)
     ax.set_title(title)
@@ -304,6 +305,7 @@ linear = [name for name in profiles if name.startswith("linear")]
 fig_lin = profile_panel(linear, "linear layers", ["-", "--", ":"])
 fig_crit = profile_panel(["tanh, Glorot", "ReLU, He"], "tanh and ReLU",
                          ["-", "--"])
+fig_crit.axes[0].set_yticks([0.05, 0.1, 0.2, 0.5, 1])
 fig_sig = profile_panel(["sigmoid, N(0, 1/n)"], "sigmoid, N(0, 1/n)", ["-"])
 show(
     [fig_lin, fig_crit, fig_sig],
@@ -365,13 +367,15 @@ table([[label, sig(np.median(curves[rep][-1])),
 
 # --8<-- [start:spectrum_plot]
 t = np.arange(1, depth + 1)
-fig, ax = subplots(figsize=(4.8, 3.4))
+fig, ax = subplots(figsize=(3.7, 3.4))
 for key, style, label in [("radii", "-", "∏ ρ(W_i), note 000's λ^t"),
                           ("rho", "-.", "ρ(W_t ⋯ W_1)"),
                           ("smax", "--", "σ_max(W_t ⋯ W_1)")]:
     ax.semilogy(t, np.median(curves[key], axis=1), style, label=label)
 ax.set_xlabel("number of factors t")
-ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+ax.set_ylabel("spectral radius or norm")
+ax.set_yticks([0.2, 0.5, 1, 2, 5, 10, 20])
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1)
 show(
     fig,
     alt="Log-scale plot against the number of factors, 1 to 50, for "
