@@ -1,49 +1,285 @@
-"""docs/activations-and-initialisation.md: the exact derivative facts, the sweep, and the
-Glorot & Bengio reproduction, against independent computations."""
+"""docs/activations-and-initialisation.md: every number the page prints, recomputed by
+independent code (plain NumPy networks, closed forms, the derivation's one-layer identity by
+Monte Carlo) and compared at the precision it is printed with; every derivative against
+central differences (float64, h = 1e-6, atol 1e-8), shapes asserted."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
 
-from snippets.activations_and_initialisation import activations as page
-from snippets.bp.activations import SIGMOID, TANH
 from snippets.bp.gradcheck import assert_close, numerical_jacobian
+from tests.page_output import (
+    agrees_over_seeds,
+    line_with,
+    numbers_in,
+    printed_as,
+    run_page,
+    table_rows,
+)
+
+page, PRINTED = run_page("snippets.activations_and_initialisation.activations")
+exercises, EXERCISES = run_page("snippets.activations_and_initialisation.exercises")
+SEEDS = 5
 
 
-def test_derivative_facts():
-    x = page.x
-    assert SIGMOID.df(0.0) == 0.25 and SIGMOID.df(x).max() == 0.25
-    assert TANH.df(0.0) == 1.0 and np.all(TANH.df(x) > 0)
-    assert page.gap < 1e-15
-    assert set(np.unique(page.ACTS["ReLU"].df(x))) == {0.0, 1.0}
-    assert set(np.unique(page.ACTS["LeakyReLU"].df(x))) == {0.01, 1.0}
-    # tanh(x) = 2 sigma(2x) - 1, whose derivative is the identity above
-    assert_close(np.tanh(x), 2 * SIGMOID(2 * x) - 1, atol=1e-15, what="tanh vs sigmoid")
-    t = np.linspace(-3, 3, 7)
-    assert_close(np.diag(TANH.df(t)), numerical_jacobian(TANH, t), atol=1e-8, what="tanh'")
+# --- independent activations, weights and networks ------------------------------------------
+
+def sigmoid(z):
+    return 0.5 * (1 + np.tanh(z / 2))          # another formula than the core's
 
 
-def test_sweep_matches_the_variance_factor():
-    v = page.variances
-    assert v["ReLU", "N(0, 1/n)"][0] == pytest.approx(2.0 ** -29, rel=5)  # factor 1/2 a layer
-    assert 0.1 < v["ReLU", "He"][0] < 10 and 0.1 < v["LeakyReLU", "He"][0] < 10
-    assert all(v["sigmoid", init][0] < 1e-20 for init in page.INITS)
-    assert v["tanh", "He"][0] > 1 and 1e-3 < v["tanh", "N(0, 1/n)"][0] < 1
+OWN = {   # activation, derivative
+    "sigmoid": (sigmoid, lambda z: sigmoid(z) * sigmoid(-z)),
+    "tanh": (np.tanh, lambda z: 1 / np.cosh(z) ** 2),
+    "ReLU": (lambda z: np.maximum(z, 0), lambda z: (z > 0) * 1.0),
+    "LeakyReLU": (lambda z: np.where(z > 0, z, 0.01 * z), lambda z: np.where(z > 0, 1, 0.01)),
+    "LeakyReLU 0.2": (lambda z: np.where(z > 0, z, 0.2 * z), lambda z: np.where(z > 0, 1, 0.2)),
+}
 
 
-@pytest.mark.parametrize("key", [("standard", 1.0), ("standard", 0.1),
-                                 ("normalized", 1.0), ("normalized", 0.1)])
-def test_glorot_bengio_prediction_matches_measurement(key):
-    stats = page.gb[key]
-    measured = page.factor(*key)
-    predicted = 1 / np.exp(np.mean(np.log(stats["predicted"])))
-    assert measured == pytest.approx(predicted, rel=0.05)
-    assert page.spread(key[0]) < 1.5          # weight gradients about level
+def weights(rng, n_out, n_in, scheme, gain=1.0):
+    """The draws of the classic schemes, as documented (same calls, same stream)."""
+    if scheme == "gaussian":
+        return rng.normal(0.0, gain / math.sqrt(n_in), size=(n_out, n_in))
+    if scheme == "he":
+        return rng.normal(0.0, gain * math.sqrt(2 / n_in), size=(n_out, n_in))
+    limit = gain * (1 / math.sqrt(n_in) if scheme == "standard"
+                    else math.sqrt(6 / (n_in + n_out)))
+    return rng.uniform(-limit, limit, size=(n_out, n_in))
 
 
-def test_glorot_bengio_factors_of_the_paper():
-    assert page.factor("standard", 0.1) == pytest.approx(3.0, rel=0.1)
-    assert page.factor("normalized", 0.1) == pytest.approx(1.0, abs=0.1)
-    assert 1.1 < page.factor("normalized", 1.0) < 2.0
-    assert page.spread("standard") < 1.5 and page.spread("normalized") < 1.5
+def networks(seed_seq, widths, scheme, gain=1.0):
+    return [[weights(rng, widths[l], widths[l - 1], scheme, gain)
+             for l in range(1, len(widths))]
+            for rng in map(np.random.default_rng, seed_seq.spawn(SEEDS))]
+
+
+def run(Ws, act, x, grad_out=None, bias=0.0, loss_target=None):
+    """Forward and backward through one network: z_l, a_l, delta_l, grad_W_l (lists, l = 1..N
+    at index l - 1). grad_out is dL/da_N, or the half squared error against loss_target,
+    averaged over the batch."""
+    g, dg = OWN[act]
+    zs, acts, a = [], [x], x
+    for W in Ws:
+        z = a @ W.T + bias
+        a = g(z)
+        zs.append(z)
+        acts.append(a)
+    if loss_target is not None:
+        grad_out = (a - loss_target) / x.shape[0]
+    deltas, grad_W = [None] * len(Ws), [None] * len(Ws)
+    grad = grad_out
+    for l in range(len(Ws) - 1, -1, -1):
+        deltas[l] = dg(zs[l]) * grad                       # delta_l = g'(z_l) * dL/da_l
+        grad_W[l] = deltas[l].T @ acts[l]                  # sum over the batch of delta a^T
+        grad = deltas[l] @ Ws[l]                           # rows: (W_l^T delta_l)^T
+    return zs, deltas, grad_W
+
+
+def factors(act, scheme, *, width=64, depth=20, batch=16, gain=1.0, bias=0.0, seed=0):
+    """Measured and predicted Var(delta_l) / Var(delta_{l+1}) per network, by plain loops."""
+    weight_ss, input_ss, grad_ss = np.random.SeedSequence(seed).spawn(3)
+    nets = networks(weight_ss, [width] * (depth + 1), scheme, gain)
+    x = np.random.default_rng(input_ss).normal(size=(SEEDS, batch, width))
+    grad_out = np.random.default_rng(grad_ss).normal(size=x.shape)
+    measured, predicted = [], []
+    for s, Ws in enumerate(nets):
+        zs, deltas, _ = run(Ws, act, x[s], grad_out[s], bias=bias)
+        second = [np.mean(d ** 2) for d in deltas]
+        measured.append((second[0] / second[-1]) ** (1 / (depth - 1)))
+        dg = OWN[act][1]
+        per_layer = [width * np.var(Ws[l + 1]) * np.mean(dg(zs[l]) ** 2)
+                     for l in range(depth - 1)]
+        predicted.append(math.exp(np.mean(np.log(per_layer))))
+    return np.array(measured), np.array(predicted)
+
+
+# --- derivatives ----------------------------------------------------------------------------
+
+def test_derivatives_against_central_differences():
+    from snippets.bp.activations import LEAKY_RELU, RELU, SIGMOID, TANH
+
+    t = np.array([-3.0, -1.2, -0.3, 0.4, 1.1, 2.5])        # away from ReLU's kink
+    for name, core in (("sigmoid", SIGMOID), ("tanh", TANH), ("ReLU", RELU),
+                       ("LeakyReLU", LEAKY_RELU)):
+        g, dg = OWN[name]
+        numeric = numerical_jacobian(g, t)
+        assert numeric.shape == (6, 6)
+        assert_close(np.diag(dg(t)), numeric, atol=1e-8, what=f"{name}'")
+        assert_close(core.df(t), dg(t), atol=1e-15, what=f"core {name}'")
+    assert_close(OWN["LeakyReLU 0.2"][1](t), np.diag(numerical_jacobian(OWN["LeakyReLU 0.2"][0],
+                                                                         t)),
+                 atol=1e-8, what="LeakyReLU 0.2'")
+
+
+def test_facts_table():
+    rows = {r[0]: r[1:] for r in table_rows(PRINTED, "The derivatives of four activations", 4)}
+    assert rows["sigmoid"][:2] == ["0.25", "0.25"]             # sigma'(0) = 1/4, the maximum
+    assert rows["tanh"][:2] == ["1", "1"]
+    assert rows["ReLU"] == ["0", "1", "0 or 1"]
+    assert rows["LeakyReLU"] == ["0.01", "1", "0.01 or 1"]
+    low, _, high = rows["sigmoid"][2].partition(" to ")
+    assert printed_as(low, math.exp(-10) / (1 + math.exp(-10)) ** 2) and high == "0.25"
+    low, _, high = rows["tanh"][2].partition(" to ")
+    assert printed_as(low, 1 / math.cosh(10) ** 2) and high == "1"
+    gap = numbers_in(line_with(PRINTED, "max |tanh'(x) - 4 σ'(2x)|"))[-1]
+    assert float(gap) < 1e-15
+    x = np.linspace(-10, 10, 2001)
+    assert_close(np.tanh(x), 2 * sigmoid(2 * x) - 1, atol=1e-15, what="tanh = 2 sigma(2x) - 1")
+
+
+# --- the derivation -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("act, var_w", [("ReLU", 2.0), ("tanh", 1.0), ("sigmoid", 4.0)])
+def test_one_layer_identity_where_the_assumptions_hold_exactly(act, var_w):
+    """Equation (variance factor) with every assumption true by construction: fresh
+    independent weights, signals and pre-activations for every sample."""
+    rng = np.random.default_rng(42)
+    n_next, samples = 64, 4000
+    W = rng.normal(0, math.sqrt(var_w / n_next), size=(samples, n_next))   # column j of W
+    delta_next = rng.normal(0, 1.5, size=(samples, n_next))
+    z = rng.normal(0, 1.0, size=samples)
+    dg = OWN[act][1]
+    delta = dg(z) * np.sum(W * delta_next, axis=1)
+    predicted = n_next * (var_w / n_next) * np.mean(dg(z) ** 2) * 1.5 ** 2
+    # the sample variance of 4000 draws is within 10% of its expectation here
+    assert np.mean(delta ** 2) == pytest.approx(predicted, rel=0.1)
+    if act == "ReLU":
+        assert np.mean(dg(z) ** 2) == pytest.approx(0.5, abs=0.03)   # symmetric z
+
+
+def test_sweep_table_and_prediction():
+    inits = {"N(0, 1/n)": "gaussian", "Glorot": "glorot", "He": "he"}
+    rows = table_rows(PRINTED, "Var(δ_l) / Var(δ_(l+1)), measured", 4)
+    gap = 0.0
+    for cells, act in zip(rows, ("sigmoid", "tanh", "ReLU", "LeakyReLU"), strict=True):
+        assert cells[0] == act
+        for text, (name, scheme) in zip(cells[1:], inits.items(), strict=True):
+            measured, predicted = factors(act, scheme)
+            assert printed_as(text, np.median(measured)), (act, name)
+            assert_close(page.sweep[act, name][0], measured, atol=1e-9, what="sweep")
+            assert_close(page.sweep[act, name][1], predicted, atol=1e-9, what="predicted")
+            gap = max(gap, np.max(np.abs(measured / predicted - 1)))
+    assert gap < 0.1                                     # "within a few percent"
+    assert f"to within {gap:.0%}." in PRINTED            # the figure's caption
+    # the note-002 box: ReLU halves per layer under 1/n and Glorot, holds under He;
+    # tanh loses less than 20% per layer under 1/n and Glorot, grows under He
+    for name in ("N(0, 1/n)", "Glorot"):
+        assert np.all(np.abs(page.sweep["ReLU", name][0] - 0.5) < 0.06)   # "about 2"
+        assert np.all((page.sweep["tanh", name][0] > 0.8) & (page.sweep["tanh", name][0] < 1))
+    assert np.all(np.abs(page.sweep["ReLU", "He"][0] - 1) < 0.11)   # "about level"
+    assert np.all(page.sweep["tanh", "He"][0] > 1)
+    assert all(np.all(page.sweep["sigmoid", name][0] < 0.2) for name in inits)
+
+
+def test_failures_table():
+    rows = table_rows(PRINTED, "Var(δ_l) / Var(δ_(l+1)) over 20 layers", 4)
+    cases = [("ReLU, He", "ReLU", "he", 64, 1.0, 0.0, 64 * (2 / 64) * 0.5),
+             ("+ biases 0.5", "ReLU", "he", 64, 1.0, 0.5, 64 * (2 / 64) * 0.5),
+             ("+ width 8", "ReLU", "he", 8, 1.0, 0.0, 8 * (2 / 8) * 0.5),
+             ("tanh, 4/n", "tanh", "gaussian", 64, 2.0, 0.0, 64 * (4 / 64) * 1.0)]
+    found = {}
+    for cells, (label, act, scheme, width, gain, bias, nominal) in zip(rows, cases,
+                                                                       strict=True):
+        measured, predicted = factors(act, scheme, width=width, gain=gain, bias=bias)
+        assert cells[0] == label and cells[1] == f"{nominal:g}"
+        assert printed_as(cells[2], np.median(predicted))
+        assert agrees_over_seeds(cells[3], measured)
+        found[label] = measured, np.abs(measured / predicted - 1)
+    # prose: the equation with measured E[g'^2] within 5% except at width 8 (7% to 38%),
+    # where every network is below the nominal 1; biases compound to about 10 over 19 layers
+    for label in ("ReLU, He", "+ biases 0.5", "tanh, 4/n"):
+        assert found[label][1].max() < 0.05
+    measured, miss = found["+ width 8"]
+    assert np.all(measured < 1)
+    assert f"{miss.min():.0%}" == "7%" and f"{miss.max():.0%}" == "38%"
+    assert 7 < np.median(found["+ biases 0.5"][0]) ** 19 < 14
+
+
+def glorot_stats(scheme, depth=8, width=128, batch=16, seed=1):
+    weight_ss, input_ss, target_ss = np.random.SeedSequence(seed).spawn(3)
+    nets = networks(weight_ss, [width] * (depth + 1), scheme)
+    x = np.random.default_rng(input_ss).normal(size=(SEEDS, batch, width))
+    y = np.random.default_rng(target_ss).normal(size=x.shape)
+    stats = {}
+    for std in (1.0, 0.1):
+        factor, predicted, spread = [], [], []
+        for s, Ws in enumerate(nets):
+            zs, deltas, grad_W = run(Ws, "tanh", std * x[s], loss_target=y[s])
+            back = [np.var(d) for d in deltas]
+            factor.append((back[0] / back[-1]) ** (1 / (depth - 1)))
+            predicted.append(math.exp(np.mean(np.log(
+                [width * np.var(Ws[l + 1]) * np.mean((1 / np.cosh(zs[l]) ** 2) ** 2)
+                 for l in range(depth - 1)]))))
+            var_W = [np.var(G) for G in grad_W]
+            spread.append(max(var_W) / min(var_W))
+        stats[std] = np.array(factor), np.array(predicted), np.array(spread)
+    return stats
+
+
+def test_glorot_bengio_table():
+    rows = table_rows(PRINTED, "Tanh, 8 layers of width 128", 4)
+    expected = [(init, std) for init in ("standard", "normalized") for std in (1.0, 0.1)]
+    stats = {"standard": glorot_stats("standard"), "normalized": glorot_stats("glorot")}
+    for cells, (init, std) in zip(rows, expected, strict=True):
+        factor, predicted, spread = stats[init][std]
+        assert cells[:2] == [init, f"{std:g}"]
+        assert printed_as(cells[2], np.median(factor))
+        assert printed_as(cells[3], np.median(predicted))
+        assert np.all(spread < 2)                          # prose: less than a factor of 2
+        assert np.all(np.abs(factor / predicted - 1) < 0.05)
+    # the paper's analysis: 1/3 per layer (standard), 1 (normalized), for small inputs
+    assert np.median(stats["standard"][0.1][0]) == pytest.approx(1 / 3, rel=0.05)
+    assert np.median(stats["normalized"][0.1][0]) == pytest.approx(1.0, abs=0.05)
+    assert 0.65 < np.median(stats["normalized"][1.0][0]) < 0.75         # "about 0.7"
+    paper = {r[0]: r[1:] for r in table_rows(PRINTED, "Glorot & Bengio (2010) beside", 6)}
+    for init in ("standard", "normalized"):
+        small, unit = numbers_in(paper[f"factor, {init}"][1])
+        assert printed_as(small, np.median(stats[init][0.1][0]))
+        assert printed_as(unit, np.median(stats[init][1.0][0]))
+    largest = max(stats[i][s][2].max() for i in stats for s in (1.0, 0.1))
+    assert printed_as(numbers_in(paper["Var ∇W, max / min"][1])[0], largest)
+
+
+# --- exercises ------------------------------------------------------------------------------
+
+def totals(act, widths, scheme="he", gain=1.0, batch=64, seed=0):
+    weight_ss, input_ss, grad_ss = np.random.SeedSequence(seed).spawn(3)
+    nets = networks(weight_ss, widths, scheme, gain)
+    x = np.random.default_rng(input_ss).normal(size=(SEEDS, batch, widths[0]))
+    grad_out = np.random.default_rng(grad_ss).normal(size=(SEEDS, batch, widths[-1]))
+    return np.array([[np.mean(d ** 2) for d in run(Ws, act, x[s], grad_out[s])[1]]
+                     for s, Ws in enumerate(nets)])          # (network, layer)
+
+
+def test_exercise_relu_lecun():
+    var = totals("ReLU", [64] * 21, "gaussian")
+    ratio = var[:, 0] / var[:, -1]
+    line = numbers_in(line_with(EXERCISES, "predicted 2^-19"))
+    assert printed_as(line[2], 2.0 ** -19) and printed_as(line[-1], np.median(ratio))
+    line = numbers_in(line_with(EXERCISES, "(smallest to largest over 5"))
+    assert printed_as(line[-2], ratio.min()) and printed_as(line[-1], ratio.max())
+    assert np.all((ratio < 5 * 2.0 ** -19) & (ratio > 2.0 ** -19 / 5))   # "within a factor 5"
+
+
+def test_exercise_fan_out():
+    for name, gain, expected in (("fan-in, 2/128", 1.0, 0.25), ("fan-out, 2/32", 2.0, 1.0)):
+        var = totals("ReLU", [128, 128, 32], gain=gain)
+        ratio = var[:, 0] / var[:, 1]
+        line = numbers_in(line_with(EXERCISES, f"Var(W_2) = {name}"))
+        assert printed_as(line[-2], np.median(ratio))          # the last number is "5"
+        assert np.median(ratio) == pytest.approx(expected, rel=0.1)   # 32 Var(W_2) / 2
+
+
+def test_exercise_leaky():
+    var = totals("LeakyReLU 0.2", [64] * 21)
+    ratio = var[:, 0] / var[:, -1]
+    line = numbers_in(line_with(EXERCISES, "predicted (1 + 0.2²)^19"))
+    assert printed_as(line[3], 1.04 ** 19)
+    assert printed_as(line[4], np.median(ratio))
+    assert printed_as(line[5], ratio.min()) and printed_as(line[6], ratio.max())
+    assert np.median(ratio) == pytest.approx(1.04 ** 19, rel=0.1)
+    assert 2 < np.median(ratio) / ratio.min() < 4 and 2 < ratio.max() / np.median(ratio) < 4

@@ -5,26 +5,50 @@ import numpy as np
 
 from snippets.bp.activations import IDENTITY, RELU, SIGMOID, TANH
 from snippets.bp.init import init_weights
-from snippets.bp.mlp import build_mlp
-from snippets.figures import show, subplots
+from snippets.bp.mlp import MLP, build_mlp
+from snippets.figures import show, subplots, table
 
+SEEDS = 5                     # independent draws behind every random claim
 EULER_GAMMA = 0.5772156649015329
 
 
 def norm2(M):
-    """Spectral norm: the largest singular value."""
-    return np.linalg.norm(M, 2)
+    """Spectral norm of M (..., m, n): its largest singular value."""
+    return np.linalg.norm(M, 2, axis=(-2, -1))
 
 
 def spectral_radius(M):
-    """The largest |eigenvalue|."""
-    return np.max(np.abs(np.linalg.eigvals(M)))
+    """The largest |eigenvalue| of a square M (..., n, n)."""
+    return np.max(np.abs(np.linalg.eigvals(M)), axis=-1)
 
 
 def resolvable(s_min, s_max):
     """s_min, or NaN where float64 cannot tell it from 0: a product computed
-    in float64 carries errors of about 1e-16 times its largest singular value."""
-    return s_min if s_min > 1e-13 * s_max else np.nan
+    in float64 carries errors of about 1e-16 times its largest singular
+    value."""
+    return np.where(s_min > 1e-13 * s_max, s_min, np.nan)
+
+
+def sig(x, digits=2):
+    """x to `digits` significant digits: 0.43, 84 or 3.5e−32."""
+    if 0.01 <= abs(x) < 100:
+        return f"{x:#.{digits}g}".rstrip(".")
+    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+    return f"{mantissa}e{int(exponent)}".replace("-", "−")
+
+
+def median_range(values):
+    """'median (smallest to largest)' of values over seeds, to two
+    significant digits (the spread over seeds allows no more)."""
+    v = np.asarray(values)
+    return f"{sig(np.median(v))} ({sig(v.min())} to {sig(v.max())})"
+
+
+def spread(*arrays):
+    """The largest factor by which one draw differs from the median of its
+    array (of values over seeds)."""
+    return max(max(v.max() / np.median(v), np.median(v) / v.min())
+               for v in map(np.asarray, arrays))
 # --8<-- [end:setup]
 
 
@@ -32,23 +56,71 @@ def resolvable(s_min, s_max):
 V = np.array([[1.0, 2.0], [0.5, 1.5]])
 lam = np.array([0.9, 0.5])
 W = V @ np.diag(lam) @ np.linalg.inv(V)   # eigenvalues 0.9 and 0.5
-print(f"{'t':>3} {'||W^t||':>10} {'0.9^t':>10} {'ratio':>6}")
+power_rows = []
 for t in (1, 10, 50):
     Wt = np.linalg.matrix_power(W, t)
     assert np.allclose(Wt, V @ np.diag(lam ** t) @ np.linalg.inv(V))
-    print(f"{t:3d} {norm2(Wt):10.2e} {0.9 ** t:10.2e} "
-          f"{norm2(Wt) / 0.9 ** t:6.2f}")
-print(f"the ratio stays below cond(V) = {np.linalg.cond(V):.2f}")
+    power_rows.append([t, norm2(Wt), 0.9 ** t, norm2(Wt) / 0.9 ** t])
+table([[str(t), sig(n, 3), sig(r, 3), f"{q:.2f}"]
+       for t, n, r, q in power_rows],
+      header=["t", "‖W^t‖", "ρ(W)^t = 0.9^t", "ratio"],
+      caption=f"Powers of one matrix; cond(V) = {np.linalg.cond(V):.2f}")
 # --8<-- [end:power]
 
 
+# --8<-- [start:jordan]
+J = np.array([[1.0, 1.0], [0.0, 1.0]])     # eigenvalue 1, twice
+eigenvalues, P = np.linalg.eig(J)
+print(f"eigenvalues {eigenvalues}; cond(P) = {np.linalg.cond(P):.0e}: "
+      "the two eigenvectors are parallel")
+jordan_t = (10, 100, 1000)
+jordan_norms = [norm2(np.linalg.matrix_power(J, t)) for t in jordan_t]
+print("‖J^t‖ for t = 10, 100, 1000:",
+      ", ".join(f"{v:.1f}" for v in jordan_norms))
+# --8<-- [end:jordan]
+
+
 # --8<-- [start:transient]
-N = np.array([[0.9, 5.0], [0.0, 0.9]])    # both eigenvalues 0.9
-norms = [norm2(np.linalg.matrix_power(N, t)) for t in range(1, 101)]
-peak = int(np.argmax(norms)) + 1
-print(f"eigenvalues {np.linalg.eigvals(N)}, yet ||N^t|| peaks at "
-      f"{max(norms):.1f} for t = {peak}; ||N^100|| = {norms[-1]:.1e}")
+M = np.array([[0.9, 5.0], [0.0, 0.8]])     # eigenvalues 0.9 and 0.8
+steps = np.arange(101)
+M_norms = np.array([norm2(np.linalg.matrix_power(M, t)) for t in steps])
+peak = int(np.argmax(M_norms))
+above = int(steps[M_norms > 1].max())
+print(f"eigenvalues {np.linalg.eigvals(M)}; cond(V) = "
+      f"{np.linalg.cond(np.linalg.eig(M)[1]):.0f}")
+print(f"‖M^t‖ rises to {M_norms[peak]:.1f} at t = {peak} and stays above 1 "
+      f"up to t = {above}")
+print(f"‖M^100‖ = {M_norms[100]:.1e}, against 0.9^100 = {0.9 ** 100:.1e}")
 # --8<-- [end:transient]
+
+
+# --8<-- [start:powers_plot]
+J_norms = np.array([norm2(np.linalg.matrix_power(J, t)) for t in steps])
+fig, ax = subplots(figsize=(3.7, 3.6))
+ax.semilogy(steps, J_norms, color="C0", label="‖J^t‖, Jordan block")
+ax.semilogy(steps, np.ones_like(steps), ":", color="C0",
+            label="ρ(J)^t = 1")
+ax.semilogy(steps, M_norms, color="C1", label="‖M^t‖, non-normal")
+ax.semilogy(steps, 0.9 ** steps, ":", color="C1", label="ρ(M)^t = 0.9^t")
+ax.set_xlabel("power t")
+ax.set_ylabel("spectral norm")
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1)
+show(
+    fig,
+    alt="Log-scale plot of the spectral norm of powers t from 0 to 100 of two "
+    "2 by 2 matrices. The Jordan block J with eigenvalue 1 grows steadily "
+    "to 100 at t = 100, while its eigenvalue predicts 1 at every t. The "
+    "non-normal matrix M with eigenvalues 0.9 and 0.8 rises to about "
+    f"{M_norms[peak]:.0f} near t = {peak}, stays above 1 until t = {above}, "
+    "and then falls parallel to 0.9 to the power t, about "
+    f"{M_norms[100] / 0.9 ** 100:.0f} times above it.",
+    caption="Powers of two matrices (solid) against what their eigenvalues "
+    "predict (dotted, same colour). Blue: a Jordan block with eigenvalue 1 "
+    "grows in proportion to t. Orange: a matrix with both eigenvalues "
+    "inside the unit circle grows for the first steps and only later "
+    "decays at the rate 0.9^t.",
+)
+# --8<-- [end:powers_plot]
 
 
 # --8<-- [start:alternating]
@@ -58,50 +130,85 @@ print("eigenvalues of A:", np.linalg.eigvals(A),
       " of B:", np.linalg.eigvals(B))
 BA_25 = np.linalg.matrix_power(B @ A, 25)     # BABA...BA, 50 factors
 print(f"note 000's reading, 0.5^50 = {0.5 ** 50:.1e}")
-print(f"||(BA)^25|| = {norm2(BA_25):.2e}; eigenvalues of BA: "
+print(f"‖(BA)^25‖ = {norm2(BA_25):.2e}; eigenvalues of BA: "
       f"{np.sort(np.abs(np.linalg.eigvals(B @ A))).round(4)}")
 # --8<-- [end:alternating]
+
+
+# --8<-- [start:widths]
+weight_ss, input_ss, grad_ss = np.random.SeedSequence(5).spawn(3)
+widths = [64, 16, 64, 16, 64]
+net = build_mlp(np.random.default_rng(weight_ss), widths, TANH,
+                init="glorot", out_g=TANH)
+fwd = net.forward(np.random.default_rng(input_ss).normal(size=(1, 64)))
+grads = net.backward(fwd, np.random.default_rng(grad_ss).normal(size=(1, 64)))
+width_rows = []
+for l in range(1, len(widths)):
+    J_l = TANH.df(fwd.z[l][0])[:, None] * net.layers[l - 1].W  # n_l x n_{l-1}
+    s = np.linalg.svd(J_l, compute_uv=False)
+    # dL/da_{l-1} = dL/da_l J_l: the row picks up J_l, or the column J_l^T
+    ratio = np.linalg.norm(grads.a[l - 1]) / np.linalg.norm(grads.a[l])
+    width_rows.append((l, J_l.shape, s.min(), s.max(), ratio))
+try:
+    np.linalg.eigvals(J_l)
+except np.linalg.LinAlgError as error:
+    print(f"eigenvalues of J_{l}: {error}")
+# --8<-- [end:widths]
+
+
+# --8<-- [start:widths_table]
+table([[str(l), f"{m} × {n}", f"{lo:.2f}", f"{hi:.2f}", f"{r:.2f}"]
+       for l, (m, n), lo, hi, r in width_rows],
+      header=["l", "J_l", "σ_min", "σ_max", "ratio"],
+      caption="A tanh network of widths 64, 16, 64, 16, 64, one input; "
+      "ratio = ‖∂L/∂a_(l−1)‖ / ‖∂L/∂a_l‖")
+# --8<-- [end:widths_table]
 
 
 # --8<-- [start:entries]
 W_half = np.full((10, 10), 0.5)           # every entry "slightly below 1"
 print(f"entries 0.5: spectral radius {spectral_radius(W_half):.1f}, "
-      f"||W^10|| = {norm2(np.linalg.matrix_power(W_half, 10)):.2e}")
+      f"‖W^10‖ = {norm2(np.linalg.matrix_power(W_half, 10)):.2e}")
 rng = np.random.default_rng(0)
 Qs = [init_weights(rng, 10, 10, "orthogonal") for _ in range(100)]
-Q_product = np.linalg.multi_dot(Qs)
-s_orth = np.linalg.svd(Q_product, compute_uv=False)
-print(f"100 random orthogonal factors: singular values in "
-      f"[{s_orth.min():.12f}, {s_orth.max():.12f}]; the factors' entries "
-      f"reach "
+s_orth = np.linalg.svd(np.linalg.multi_dot(Qs), compute_uv=False)
+print(f"product of 100 orthogonal factors: singular values from "
+      f"{s_orth.min():.12f}")
+print(f"to {s_orth.max():.12f}; the factors' largest entry: "
       f"{max(np.abs(Q).max() for Q in Qs):.2f}")
 # --8<-- [end:entries]
 
 
 # --8<-- [start:bound]
-rng = np.random.default_rng(2)
 n, depth = 32, 50
-Ws = []
-for _ in range(depth):
-    G = rng.normal(size=(n, n))
-    Ws.append(2.0 * G / norm2(G))        # every ||W_l||_2 = 2
-a = rng.normal(size=n)
-J_total = np.eye(n)
-product_of_norms = 1.0
-rows = []
-for l, W_l in enumerate(Ws, start=1):
-    z = W_l @ a
+weight_ss, input_ss = np.random.SeedSequence(2).spawn(2)
+G = np.random.default_rng(weight_ss).normal(size=(SEEDS, depth, n, n))
+Ws = 2.0 * G / norm2(G)[..., None, None]     # every ‖W_l‖_2 = 2
+a = np.random.default_rng(input_ss).normal(size=(SEEDS, n))
+J_total = np.broadcast_to(np.eye(n), (SEEDS, n, n))
+product_of_norms = np.ones(SEEDS)
+totals, products = [], []
+for l in range(depth):
+    z = np.einsum("sij,sj->si", Ws[:, l], a)
     a = SIGMOID(z)
-    J_l = SIGMOID.df(z)[:, None] * W_l   # diag(σ'(z_l)) W_l
+    J_l = SIGMOID.df(z)[..., None] * Ws[:, l]  # diag(σ'(z_l)) W_l
     J_total = J_l @ J_total
-    product_of_norms *= norm2(J_l)
-    rows.append((l, norm2(J_total), product_of_norms, 0.5 ** l))
-print(f"{'l':>3} {'||J_l...J_1||':>14} {'prod ||J_i||':>13} "
-      f"{'(1/4 * 2)^l':>12}")
-for l, total, prod, bound in rows:
-    if l in (1, 10, 25, 50):
-        print(f"{l:3d} {total:14.2e} {prod:13.2e} {bound:12.2e}")
+    product_of_norms = product_of_norms * norm2(J_l)
+    totals.append(norm2(J_total))
+    products.append(product_of_norms)
 # --8<-- [end:bound]
+
+
+# --8<-- [start:bound_table]
+shown = (1, 10, 25, 50)
+table([[str(l), sig(np.median(totals[l - 1])),
+        sig(np.median(products[l - 1])), sig(0.5 ** l)] for l in shown],
+      header=["l", "‖J_l ⋯ J_1‖", "∏ ‖J_i‖", "(¼ · 2)^l"],
+      caption=f"Sigmoid layers with ‖W_l‖ = 2, width {n}: medians over "
+      f"{SEEDS} networks, each within a factor "
+      f"{spread(*[x[l - 1] for l in shown for x in (totals, products)]):.1f}"
+      " of them")
+# --8<-- [end:bound_table]
 
 
 # --8<-- [start:lyapunov]
@@ -112,13 +219,15 @@ def lyapunov_gaussian(n):
     return 0.5 * (np.log(2) + (1 - EULER_GAMMA))   # ψ(2) = 1 - γ
 
 
-rng = np.random.default_rng(1)
 chains, n_factors = 400, 100
-v = rng.normal(size=(chains, 4))
+factor_ss, start_ss, d2l_ss = np.random.SeedSequence(1).spawn(3)
+factors = np.random.default_rng(factor_ss).normal(
+    size=(n_factors, chains, 4, 4))
+v = np.random.default_rng(start_ss).normal(size=(chains, 4))
 v /= np.linalg.norm(v, axis=1, keepdims=True)
 log_growth = np.zeros(chains)
-for _ in range(n_factors):                 # 400 products at once
-    v = np.einsum("cij,cj->ci", rng.normal(size=(chains, 4, 4)), v)
+for M_t in factors:                        # 400 products at once
+    v = np.einsum("cij,cj->ci", M_t, v)
     length = np.linalg.norm(v, axis=1)
     log_growth += np.log(length)
     v /= length[:, None]
@@ -126,23 +235,32 @@ print(f"growth per factor: measured {log_growth.mean() / n_factors:.4f}, "
       f"predicted {lyapunov_gaussian(4):.4f}")
 print(f"100 factors: |M v| ~ 10^{log_growth.mean() / np.log(10):.1f} "
       f"(predicted 10^{n_factors * lyapunov_gaussian(4) / np.log(10):.1f})")
-M_d2l = rng.normal(size=(4, 4))
-for _ in range(100):                     # d2l.ai's example, one draw
-    M_d2l = M_d2l @ rng.normal(size=(4, 4))
-print(f"d2l.ai's product of 100 matrices: largest entry {np.abs(M_d2l).max():.1e}")
+d2l = np.random.default_rng(d2l_ss).normal(size=(101, SEEDS, 4, 4))
+M_d2l = d2l[0]
+for M_t in d2l[1:]:                        # d2l.ai's example, 5 draws
+    M_d2l = M_d2l @ M_t
+largest = np.abs(M_d2l).max(axis=(1, 2))
+print(f"d2l.ai's example (a matrix times 100 more), largest entry:\n"
+      f"{median_range(largest)}, median (smallest to largest) of 5 draws")
 # --8<-- [end:lyapunov]
 
 
 # --8<-- [start:norms]
-def backprop_profile(g, init, gain=1.0, depth=50, width=64, batch=16, seed=3):
-    """||dL/da_l|| for l = 0..depth, divided by its value at the output."""
-    rng = np.random.default_rng(seed)
-    net = build_mlp(rng, [width] * (depth + 1), g, init=init, gain=gain,
-                    out_g=g)
-    fwd = net.forward(rng.normal(size=(batch, width)))
-    grads = net.backward(fwd, rng.normal(size=(batch, width)))
-    norms = np.array([np.linalg.norm(grad) for grad in grads.a])
-    return norms / norms[-1]
+def backprop_profile(g, init, gain=1.0, depth=50, width=64, batch=16,
+                     seed=3):
+    """||dL/da_l|| for l = 0..depth, divided by its value at the output:
+    an array (SEEDS, depth + 1), one row per network."""
+    weight_ss, input_ss, grad_ss = np.random.SeedSequence(seed).spawn(3)
+    nets = MLP.stack([
+        build_mlp(np.random.default_rng(s), [width] * (depth + 1), g,
+                  init=init, gain=gain, out_g=g)
+        for s in weight_ss.spawn(SEEDS)])
+    x = np.random.default_rng(input_ss).normal(size=(SEEDS, batch, width))
+    grad_out = np.random.default_rng(grad_ss).normal(size=x.shape)
+    grads = nets.backward(nets.forward(x), grad_out)
+    norms = np.stack([np.linalg.norm(grad, axis=(1, 2)) for grad in grads.a],
+                     axis=1)
+    return norms / norms[:, -1:]
 
 
 profiles = {
@@ -153,94 +271,122 @@ profiles = {
     "tanh, Glorot": backprop_profile(TANH, "glorot"),
     "ReLU, He": backprop_profile(RELU, "he"),
 }
-for name, profile in profiles.items():
-    print(f"{name:<19} ||dL/dx|| / ||dL/da_50|| = {profile[0]:.1e}")
+table([[name, sig(np.median(p[:, 0])), f"{sig(p[:, 0].min())} to "
+        f"{sig(p[:, 0].max())}"] for name, p in profiles.items()],
+      header=["network", "median", "range"],
+      caption=f"‖∂L/∂x‖ / ‖∂L/∂a_50‖ for 50 layers of width 64, over "
+      f"{SEEDS} networks")
 # --8<-- [end:norms]
 
 
 # --8<-- [start:norms_plot]
-fig, axes = subplots(1, 2, figsize=(9, 3.4), sharey=True)
-for i, (name, profile) in enumerate(profiles.items()):
-    ax = axes[0] if name.startswith("linear") else axes[1]
-    ax.semilogy(range(51), profile, label=name,
-                linestyle=["-", "--", ":"][i % 3])
-for ax, title in zip(axes, ["linear layers", "nonlinear layers"],
-                     strict=True):
+layers = np.arange(51)
+
+
+def profile_panel(names, title, styles):
+    """One panel, on its own scale: median over the networks and range."""
+    fig, ax = subplots(figsize=(3.6, 3.3))
+    for name, style in zip(names, styles, strict=True):
+        p = profiles[name]
+        line, = ax.semilogy(layers, np.median(p, axis=0), style,
+                            label=name.removeprefix("linear, "))
+        ax.fill_between(layers, p.min(axis=0), p.max(axis=0), alpha=0.2,
+                        color=line.get_color(), linewidth=0)
     ax.set_title(title)
     ax.set_xlabel("layer l (0 = input)")
-    ax.legend()
-axes[0].set_ylabel(r"$\|\partial\mathcal{L}/\partial a_l\|$, relative")
+    ax.set_ylabel("‖∂L/∂a_l‖, relative")
+    if len(names) > 1:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22),
+                  ncol=len(names) // 2 + len(names) % 2)
+    return fig
+
+
+linear = [name for name in profiles if name.startswith("linear")]
+fig_lin = profile_panel(linear, "linear layers", ["-", "--", ":"])
+fig_crit = profile_panel(["tanh, Glorot", "ReLU, He"], "tanh and ReLU",
+                         ["-", "--"])
+fig_crit.axes[0].set_yticks([0.05, 0.1, 0.2, 0.5, 1])
+fig_sig = profile_panel(["sigmoid, N(0, 1/n)"], "sigmoid, N(0, 1/n)", ["-"])
 show(
-    fig,
-    alt="Two log-scale line plots of relative gradient norm against layer "
-    "index from 0 to 50. Left, linear networks: gain 0.9 falls steadily, "
-    "gain 1.0 stays near 1, gain 1.1 rises steadily toward the input. Right: "
-    "the sigmoid network falls by many orders of magnitude, tanh with Glorot "
-    "and ReLU with He stay within about one order of magnitude.",
+    [fig_lin, fig_crit, fig_sig],
+    alt=["Log-scale plot of relative gradient norm against layer 0 to 50 "
+         "for three linear networks: gain 1.1 rises steadily toward the "
+         "input to about 100, gain 1.0 stays near 1, gain 0.9 falls "
+         "steadily to about 0.004.",
+         "Log-scale plot of relative gradient norm against layer 0 to 50: "
+         "tanh with Glorot and ReLU with He initialisation drift down "
+         "slowly, to about 0.1 and 0.3 at the input.",
+         "Log-scale plot of relative gradient norm against layer 0 to 50 "
+         "for a sigmoid network: a straight line falling by more than 30 "
+         "orders of magnitude toward the input."],
     caption="Gradient norm at each layer of 50-layer networks of width 64, "
-    "relative to the output. Straight lines on a log scale are geometric "
-    "decay or growth: a fixed factor per layer.",
+    "relative to the output: median over 5 networks (line) and their range "
+    "(band). Each panel has its own scale. A straight line on a log scale "
+    "is a fixed factor per layer.",
 )
 # --8<-- [end:norms_plot]
 
 
 # --8<-- [start:spectrum]
-rng = np.random.default_rng(4)
 n, depth = 16, 50
-random_factors = [rng.normal(size=(n, n)) / np.sqrt(n) for _ in range(depth)]
-W_rep = random_factors[0]
-curves = {key: [] for key in ("radii", "rho", "smax", "smin",
-                              "rep_rho", "rep_smax", "rep_smin")}
-P, R, radii = np.eye(n), np.eye(n), 1.0
-for t in range(1, depth + 1):
-    P, R = random_factors[t - 1] @ P, W_rep @ R
-    radii *= spectral_radius(random_factors[t - 1])
-    s, s_rep = (np.linalg.svd(M, compute_uv=False) for M in (P, R))
-    values = (radii, spectral_radius(P), s[0], resolvable(s[-1], s[0]),
-              spectral_radius(R), s_rep[0], resolvable(s_rep[-1], s_rep[0]))
-    for key, value in zip(curves, values, strict=True):
+random_factors = np.random.default_rng(4).normal(
+    size=(depth, SEEDS, n, n)) / np.sqrt(n)
+W_rep = random_factors[0]                  # one matrix per draw, repeated
+keys = ("radii", "rho", "smax", "smin", "rep_rho", "rep_smax", "rep_smin")
+curves = {key: [] for key in keys}         # each entry: one value per draw
+P = R = np.broadcast_to(np.eye(n), (SEEDS, n, n))
+radii = np.ones(SEEDS)
+for W_t in random_factors:
+    P, R = W_t @ P, W_rep @ R
+    radii = radii * spectral_radius(W_t)
+    s, s_rep = (np.linalg.svd(X, compute_uv=False) for X in (P, R))
+    values = (radii, spectral_radius(P), s[:, 0],
+              resolvable(s[:, -1], s[:, 0]), spectral_radius(R),
+              s_rep[:, 0], resolvable(s_rep[:, -1], s_rep[:, 0]))
+    for key, value in zip(keys, values, strict=True):
         curves[key].append(value)
-lost = next(t for t, s_min in enumerate(curves["smin"], 1) if np.isnan(s_min))
-print(f"depth {depth}, different factors: product of their spectral radii "
-      f"{curves['radii'][-1]:.1e}; largest |eigenvalue| of the product "
-      f"{curves['rho'][-1]:.1e}; largest singular value "
-      f"{curves['smax'][-1]:.1e}")
-print(f"the smallest singular value falls below 1e-13 of the largest "
-      f"(float64 cannot follow it) after {lost} factors")
-print(f"depth {depth}, one factor repeated: rho(W)^{depth} = "
-      f"{spectral_radius(W_rep) ** depth:.1e}, largest singular value "
-      f"{curves['rep_smax'][-1]:.1e}")
+curves = {key: np.array(value) for key, value in curves.items()}  # (t, draw)
+lost = np.argmax(np.isnan(curves["smin"]), axis=0) + 1
+
+
+rep_lost = np.argmax(np.isnan(curves["rep_smin"]), axis=0) + 1
+assert np.isnan(curves["smin"][-1]).all() and np.isnan(
+    curves["rep_smin"][-1]).all()           # every draw loses σ_min
+rows = {"∏ ρ(W_i)": ("rep_rho", "radii"), "ρ(product)": ("rep_rho", "rho"),
+        "σ_max(product)": ("rep_smax", "smax")}
+table([[label, sig(np.median(curves[rep][-1])),
+        sig(np.median(curves[diff][-1]))]
+       for label, (rep, diff) in rows.items()]
+      + [["σ_min lost after", f"{np.median(rep_lost):.0f}",
+          f"{np.median(lost):.0f}"]],
+      header=["50 factors", "one W", "different W_t"],
+      caption=f"16 × 16 Gaussian factors, medians over {SEEDS} draws; σ_min "
+      "is lost where it falls below 1e-13 σ_max")
 # --8<-- [end:spectrum]
 
 
 # --8<-- [start:spectrum_plot]
 t = np.arange(1, depth + 1)
-fig, axes = subplots(1, 2, figsize=(9, 3.4), sharey=True)
-axes[0].semilogy(t, curves["rep_rho"], label=r"$\rho(W)^t$ = $\rho(W^t)$")
-axes[0].semilogy(t, curves["rep_smax"], "--", label=r"$\sigma_{\max}(W^t)$")
-axes[0].semilogy(t, curves["rep_smin"], ":", label=r"$\sigma_{\min}(W^t)$")
-axes[1].semilogy(t, curves["radii"], label=r"$\prod_i \rho(W_i)$")
-axes[1].semilogy(t, curves["rho"], label=r"$\rho(W_t \cdots W_1)$")
-axes[1].semilogy(t, curves["smax"], "--", label=r"$\sigma_{\max}$ of product")
-axes[1].semilogy(t, curves["smin"], ":", label=r"$\sigma_{\min}$ of product")
-for ax, title in zip(axes, ["one matrix W, repeated",
-                            "different matrices W_1, ..., W_t"], strict=True):
-    ax.set_title(title)
-    ax.set_xlabel("number of factors t")
-    ax.legend()
+fig, ax = subplots(figsize=(3.7, 3.4))
+for key, style, label in [("radii", "-", "∏ ρ(W_i), note 000's λ^t"),
+                          ("rho", "-.", "ρ(W_t ⋯ W_1)"),
+                          ("smax", "--", "σ_max(W_t ⋯ W_1)")]:
+    ax.semilogy(t, np.median(curves[key], axis=1), style, label=label)
+ax.set_xlabel("number of factors t")
+ax.set_ylabel("spectral radius or norm")
+ax.set_yticks([0.2, 0.5, 1, 2, 5, 10, 20])
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1)
 show(
     fig,
-    alt="Two log-scale plots against the number of factors, 1 to 50, for "
-    "16 by 16 Gaussian matrices. Left, one matrix repeated: its spectral "
-    "radius to the power t and the largest singular value run parallel. "
-    "Right, different matrices: the product of their spectral radii, the "
-    "spectral radius of the product and its largest and smallest singular "
-    "values all follow different slopes, the smallest singular value "
-    "falling fastest until float64 can no longer resolve it.",
-    caption="Eigenvalues predict a power of one matrix (left: the largest "
-    "singular value keeps the slope of ρ(W)^t), not a product of different "
-    "ones (right): the factors' eigenvalues say little about the "
-    "product's, and its singular values spread apart at different "
-    "exponential rates.",
+    alt="Log-scale plot against the number of factors, 1 to 50, for "
+    "products of different 16 by 16 Gaussian matrices: the product of "
+    "their spectral radii rises steadily to about "
+    f"{np.median(curves['radii'][-1]):.0f}, the largest singular value of "
+    "the product stays near 1, and its spectral radius drifts down to "
+    f"about {np.median(curves['rho'][-1]):.1f}.",
+    caption="Products of different random matrices: the product of the "
+    "factors' spectral radii (solid), the spectral radius of the product "
+    "(dash-dot) and its norm (dashed) follow three different slopes. "
+    "Median over 5 draws.",
 )
 # --8<-- [end:spectrum_plot]

@@ -1,0 +1,85 @@
+"""What a chapter's snippets print, read back for tests: run a snippet module with its output
+captured, find its tables and lines, and compare printed numbers with values recomputed
+independently, to the precision they were printed with."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import runpy
+from types import SimpleNamespace
+
+NUMBER = re.compile(r"[-−]?\d+(?:\.\d+)?(?:e[-+−]?\d+)?")
+
+
+def run_page(module: str) -> tuple[SimpleNamespace, str]:
+    """Run ``module`` afresh (even if imported before) and return its names and everything it
+    printed, tables in their plain-text form."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        names = runpy.run_module(module, run_name="page_under_test")
+    return SimpleNamespace(**names), out.getvalue()
+
+
+def printed_as(text: str, value: float) -> bool:
+    """Whether ``text`` is ``value`` as printed: within half a unit of its last digit.
+
+    >>> printed_as("9.77e-04", 2.0 ** -10), printed_as("1.00e+00", 2.0 ** -10)
+    (True, False)
+    >>> printed_as("13.5", 13.4779), printed_as("−3", -3.2)
+    (True, True)
+    """
+    text = text.replace("−", "-")
+    if not NUMBER.fullmatch(text):
+        raise ValueError(f"not a printed number: {text!r}")
+    mantissa, _, exponent = text.partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    unit = 10.0 ** (int(exponent or 0) - decimals)
+    return abs(float(text) - value) <= 0.5 * unit * (1 + 1e-9)
+
+
+def median_range(text: str) -> tuple[str, str, str]:
+    """'m (lo to hi)' or 'm (lo–hi)' -> ('m', 'lo', 'hi')."""
+    match = re.fullmatch(r"(\S+) \((\S+?)(?: to |–)(\S+)\)", text)
+    if match is None:
+        raise ValueError(f"not 'median (smallest to largest)': {text!r}")
+    return match.groups()
+
+
+def agrees_over_seeds(text: str, values) -> bool:
+    """Whether 'median (smallest to largest)' is what ``values`` give, as printed."""
+    import numpy as np
+
+    m, lo, hi = median_range(text)
+    v = np.asarray(values, dtype=float)
+    return printed_as(m, float(np.median(v))) and printed_as(lo, v.min()) \
+        and printed_as(hi, v.max())
+
+
+def table_rows(printed: str, caption_start: str, n_rows: int) -> list[list[str]]:
+    """The cells of the ``n_rows`` rows of the printed table whose caption starts with
+    ``caption_start``, header excluded (columns are separated by two spaces or more)."""
+    lines = printed.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith(caption_start)]
+    if len(starts) != 1:
+        raise ValueError(f"{len(starts)} tables with caption {caption_start!r}")
+    rows = lines[starts[0] + 2: starts[0] + 2 + n_rows]
+    return [re.split(r"\s{2,}", row.strip()) for row in rows]
+
+
+def line_with(printed: str, start: str) -> str:
+    """The one printed line that starts with ``start``."""
+    found = [line for line in printed.splitlines() if line.startswith(start)]
+    if len(found) != 1:
+        raise ValueError(f"{len(found)} printed lines start with {start!r}")
+    return found[0]
+
+
+def numbers_in(line: str) -> list[str]:
+    """The numbers of a printed line, as printed.
+
+    >>> numbers_in("‖M^t‖ rises to 13.5 at t = 6; ‖M^100‖ = 1.3e-03")
+    ['13.5', '6', '100', '1.3e-03']
+    """
+    return NUMBER.findall(line)
