@@ -48,15 +48,18 @@ def streams(kind, depth):
     return [seed.spawn(2) for seed in key.spawn(SEEDS)]
 
 
-def probe(net):
+def probe(net, gradients):
     """On all 512 points, for every network of the stack: the loss, the
-    norm of the gradient of every layer's weights (layers, networks), and
-    the spread (standard deviation) of the output over the points."""
+    norm of the gradient of every layer's weights (layers, networks; if
+    ``gradients``, else None), and the spread (standard deviation) of the
+    output over the points."""
     fwd = net.forward(X)
     y = np.broadcast_to(Y, fwd.a[-1].shape)
-    grads = net.backward(fwd, squared_error_grad(fwd.a[-1], y))
-    norms = np.array([np.linalg.norm(W, axis=(-2, -1))
-                      for W in grads.W[1:]])     # layers 1..N
+    norms = None
+    if gradients:
+        grads = net.backward(fwd, squared_error_grad(fwd.a[-1], y))
+        norms = np.array([np.linalg.norm(W, axis=(-2, -1))
+                          for W in grads.W[1:]])     # layers 1..N
     return squared_error(fwd.a[-1], y), norms, fwd.a[-1].std(axis=(-2, -1))
 
 
@@ -66,12 +69,13 @@ class Run:
     SEEDS, rates); final: loss on all 512 points after training, (SEEDS,
     rates), NaN once a network has diverged; grads: the gradient norm of
     every layer's weights before and after training, (2, layers, SEEDS,
-    rates); spread: the output's spread before and after, (2, SEEDS, rates).
+    rates), for plain networks only; spread: the output's spread before and
+    after, (2, SEEDS, rates).
     """
 
     curves: np.ndarray
     final: np.ndarray
-    grads: np.ndarray
+    grads: np.ndarray | None
     spread: np.ndarray
 # --8<-- [end:model]
 
@@ -92,23 +96,24 @@ def train(kind, depth, rates=RATES):
     opt = SGD(net, lr=np.tile(rates, SEEDS), momentum=0.9)
     idx = np.repeat(np.stack(batches, 1), len(rates), 1)  # (STEPS, net, BATCH)
     losses = np.full((STEPS, len(nets)), np.nan, dtype=np.float32)
+    gradients = kind == "plain"       # the page studies the plain ones only
     with np.errstate(over="ignore", invalid="ignore"):  # divergence happens
-        _, grads_start, spread_start = probe(net)
+        _, grads_start, spread_start = probe(net, gradients)
         for step in range(STEPS):
-            fwd = net.forward(X[idx[step]])
-            losses[step] = squared_error(fwd.a[-1], Y[idx[step]])
+            fwd, y = net.forward(X[idx[step]]), Y[idx[step]]
+            losses[step] = squared_error(fwd.a[-1], y)
             if not np.isfinite(losses[step]).any():
                 break                      # every network has diverged
-            grad_out = squared_error_grad(fwd.a[-1], Y[idx[step]])
-            opt.step(net.backward(fwd, grad_out))
-        final, grads_end, spread_end = probe(net)
+            opt.step(net.backward(fwd, squared_error_grad(fwd.a[-1], y)))
+        final, grads_end, spread_end = probe(net, gradients)
     final = np.where(np.isfinite(final) & (final < 1e3), final, np.nan)
     losses[~np.isfinite(losses)] = np.nan
     shape = (SEEDS, len(rates))
     return Run(
         curves=losses.reshape(STEPS // 10, 10, *shape).mean(axis=1),
         final=final.reshape(shape),
-        grads=np.stack([grads_start, grads_end]).reshape(2, depth, *shape),
+        grads=np.stack([grads_start, grads_end]).reshape(2, depth, *shape)
+        if gradients else None,
         spread=np.stack([spread_start, spread_end]).reshape(2, *shape))
 # --8<-- [end:train]
 
@@ -119,8 +124,10 @@ runs = {(kind, depth): train(kind, depth, [0.003] if "He" in kind else RATES)
         for kind in KINDS for depth in DEPTHS}
 rate = RATES.index(0.003)
 PLAIN, HE, ZERO = KINDS
+# --8<-- [end:runs]
 
 
+# --8<-- [start:runs_table]
 def summary(final):
     """Median and range over seeds, or how many diverged."""
     if np.isnan(final).any():
@@ -132,10 +139,10 @@ def summary(final):
 table([[f"{depth}", *(summary(runs[kind, depth].final[:, rate])
                       for kind in (PLAIN, ZERO))] for depth in DEPTHS],
       header=["layers", "plain", "residual"],
-      caption=f"Training loss after {STEPS} steps at learning rate 0.003, on "
-      f"all 512 points: median over {SEEDS} seeds (smallest–largest); "
+      caption=f"Training loss after {STEPS} steps at learning rate 0.003, "
+      f"on all 512 points: median over {SEEDS} seeds (smallest–largest); "
       "residual networks with every branch started at 0")
-# --8<-- [end:runs]
+# --8<-- [end:runs_table]
 
 
 # --8<-- [start:runs_plot]
@@ -200,10 +207,13 @@ table([[f"{depth}", summary(runs[HE, depth].final[:, 0]),
 
 
 # --8<-- [start:learning_rate]
-table([[f"{depth}, {lr}",
-        *(summary(runs[kind, depth].final[:, r]) for kind in (PLAIN, ZERO))]
-       for depth in DEPTHS for r, lr in enumerate(RATES)],
-      header=["layers, η", "plain", "residual"],
+rows = []
+for depth in DEPTHS:
+    rows.append([f"{depth}-layer", "", ""])
+    rows += [[f"{lr}", *(summary(runs[kind, depth].final[:, r])
+                         for kind in (PLAIN, ZERO))]
+             for r, lr in enumerate(RATES)]
+table(rows, header=["η", "plain", "residual"],
       caption=f"Training loss after {STEPS} steps at each learning rate η: "
       f"median over {SEEDS} seeds (smallest–largest), or how many "
       "diverged")
@@ -274,7 +284,8 @@ show(
 # He, Zhang, Ren and Sun (2015): Table 2 (ImageNet, top-1 error, %,
 # 10-crop testing) and Table 6 (CIFAR-10 test error, %).
 table([["ImageNet", "plain-18", "27.94"], ["ImageNet", "plain-34", "28.54"],
-       ["ImageNet", "ResNet-18", "27.88"], ["ImageNet", "ResNet-34", "25.03"],
+       ["ImageNet", "ResNet-18", "27.88"],
+       ["ImageNet", "ResNet-34", "25.03"],
        ["CIFAR-10", "ResNet-20", "8.75"], ["CIFAR-10", "ResNet-32", "7.51"],
        ["CIFAR-10", "ResNet-44", "7.17"], ["CIFAR-10", "ResNet-56", "6.97"],
        ["CIFAR-10", "ResNet-110", "6.43"]],

@@ -133,7 +133,8 @@ for magnitude in paths.values():
                     spread(total.argmax(-1), "{:.0f}"), f"{lo}–{hi}",
                     f"{share[lo:hi + 1].sum():.1%}"])
 names = ["gain c", "nc/(1+c)", "mean", "peak", "90% in", "of paths"]
-table([[name, *cells] for name, *cells in zip(names, *columns, strict=True)],
+table([[name, *cells]
+       for name, *cells in zip(names, *columns, strict=True)],
       header=["", *paths],
       caption=f"{SEEDS} networks of {n} blocks, width 32: median "
       "(smallest–largest) of the gain per branch and of the mean and peak "
