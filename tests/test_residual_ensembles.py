@@ -124,6 +124,13 @@ def test_where_the_gradient_comes_from():
     assert (peaks > n / 2).all() and peaks.min() == 30 and peaks.max() == 33
     assert (he[:, 46:].sum(-1) < 1e-3).all()                 # "next to nothing beyond 45"
     assert (he[:, n] < 1e-12).all() and (he[:, n] > 1e-15).all()   # "about 1e-13"
+    # the window that carries 90% of the He gradient sits around its mean, and the
+    # table's share of paths is the binomial share of those lengths
+    lo, hi = np.median([page.effective_lengths(t) for t in he], axis=0).astype(int)
+    mean = he @ np.arange(n + 1)
+    assert lo < mean.min() and mean.max() < hi and hi < 40
+    assert round(page.share[lo:hi + 1].sum(), 3) == round(
+        sum(comb(n, k) for k in range(lo, hi + 1)) / 2 ** n, 3)
     scaled = page.gradient_by_length(SCALED)
     assert set(scaled.argmax(-1)) <= {13, 14}                 # "13 to 14 blocks"
     lo, hi = np.median([page.effective_lengths(t) for t in scaled], axis=0).astype(int)
