@@ -157,12 +157,10 @@ def test_the_gradients_of_the_plain_networks():
     ends = final(PLAIN, 56)
     assert (ends[~small] > 0.45).any()
     assert small[np.argmin(ends)]
-    # after training: stuck seeds 1e-6 to 1e-3 and a nearly constant output; the others
-    # more than any 20-layer network
+    # after training: stuck seeds 1e-6 to 1e-3; the others more than any 20-layer network
     stuck = ends > 0.45
     after = fifty_six["g₁ end"]
     assert (after[stuck] > 1e-6).all() and (after[stuck] <= 1.5e-3).all()
-    assert (page.runs[PLAIN, 56].spread[1, stuck, RATE] < 0.005).all()
     assert after[~stuck].min() > twenty["g₁ end"].max()
     # every line of the figure is roughly level: no layer below 1/10 of the last one's
     grads = page.runs[PLAIN, 56].grads[0, :, :, RATE]
