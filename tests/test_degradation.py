@@ -42,28 +42,33 @@ def test_depth_in_weight_layers():
 
 
 def probe_alone(net):
-    """Loss, gradient norm of every layer's weights and output spread of one
+    """Gradient norm of every layer's weights and output spread of one
     network on all 512 points, written out for one network."""
     fwd = net.forward(page.X)
     grads = net.backward(fwd, squared_error_grad(fwd.a[-1], page.Y))
     norms = [np.sqrt(np.sum(grads.W[l] ** 2)) for l in range(1, len(net.layers) + 1)]
-    return squared_error(fwd.a[-1], page.Y), np.array(norms), np.std(fwd.a[-1])
+    return np.array(norms), np.std(fwd.a[-1])
 
 
 def test_the_stack_trains_each_network_as_it_would_train_alone(monkeypatch):
     """Independent computation: two networks of the stack, trained one at a time with the
-    same weights, mini-batches and rate, for a few steps, probed before and after."""
+    same weights, mini-batches and rate, for a few steps; the page's probe of the stack,
+    before and after, against each network probed alone."""
     monkeypatch.setattr(page, "STEPS", 20)
     monkeypatch.setattr(page, "SEEDS", 2)
-    run = page.train(PLAIN, 4, rates=[0.003, 0.01])
-    assert run.curves.shape == (2, 2, 2) and run.grads.shape == (2, 4, 2, 2)
+    rates = [0.001, 0.003, 0.01]           # as page.RATES: at_rate slices by them
+    run = page.train(PLAIN, 4, rates=rates)
+    assert run.curves.shape == (2, 2, 3) and run.final.shape == (2, 3)
+    start_norms, start_spread = page.probe(page.initial(PLAIN, 4))
+    end_norms, end_spread = page.probe(page.at_rate(run.net, 1))
+    assert start_norms.shape == (4, 2) and end_spread.shape == (2,)
     for seed, (weights, batches) in enumerate(page.streams(PLAIN, 4)):
         idx = np.random.default_rng(batches).integers(len(page.X), size=(20, page.BATCH))
-        for r, lr in enumerate([0.003, 0.01]):
+        for r, lr in enumerate(rates):
             net = page.network(PLAIN, 4, np.random.default_rng(weights))
-            _, norms, spread = probe_alone(net)
-            assert_close(run.grads[0, :, seed, r], norms, atol=1e-6, what="grads at start")
-            assert run.spread[0, seed, r] == pytest.approx(spread, rel=1e-4)
+            norms, spread = probe_alone(net)
+            assert_close(start_norms[:, seed], norms, atol=1e-6, what="grads at start")
+            assert start_spread[seed] == pytest.approx(spread, rel=1e-4)
             opt = SGD(net, lr=lr, momentum=0.9)
             losses = []
             for step in range(20):
@@ -72,10 +77,12 @@ def test_the_stack_trains_each_network_as_it_would_train_alone(monkeypatch):
                 opt.step(net.backward(fwd, squared_error_grad(fwd.a[-1], page.Y[idx[step]])))
             assert_close(run.curves[:, seed, r], np.mean(np.reshape(losses, (2, 10)), axis=1),
                          atol=1e-5, what=f"loss curve, seed {seed}, rate {lr}")
-            loss, norms, spread = probe_alone(net)
+            loss = squared_error(net.forward(page.X).a[-1], page.Y)
             assert run.final[seed, r] == pytest.approx(loss, rel=1e-4)
-            assert_close(run.grads[1, :, seed, r], norms, atol=1e-5, what="grads at end")
-            assert run.spread[1, seed, r] == pytest.approx(spread, rel=1e-4)
+            if r == 1:                                 # at_rate picks these
+                norms, spread = probe_alone(net)
+                assert_close(end_norms[:, seed], norms, atol=1e-5, what="grads at end")
+                assert end_spread[seed] == pytest.approx(spread, rel=1e-4)
 
 
 def test_plain_networks_degrade_in_every_seed_at_every_rate():
@@ -135,11 +142,11 @@ def test_he_initialised_branches_diverge_and_start_huge():
     assert not np.isnan(page.runs[HE, 4].final).any()
     assert page.runs[HE, 4].final.max() < 0.1          # the 4-layer ones train
     # "hundreds of thousands of times the targets'" (spread 1), in the median
-    assert 1e5 <= np.median(page.runs[HE, 56].spread[0]) < 1e6
+    assert 1e5 <= np.median(page.he_spread[56]) < 1e6
 
 
 def test_the_gradients_of_the_plain_networks():
-    twenty, fifty_six = page.first_layer(PLAIN, 20), page.first_layer(PLAIN, 56)
+    twenty, fifty_six = page.columns["plain 20"], page.columns["plain 56"]
     g20, g56 = twenty["g₁ start"], fifty_six["g₁ start"]
     small = g56 < 1e-3
     assert small.sum() == 3 and (g56[small] >= 1e-4).all()       # "1e-4 to 1e-3"
@@ -163,7 +170,8 @@ def test_the_gradients_of_the_plain_networks():
     assert (after[stuck] > 1e-6).all() and (after[stuck] <= 1.5e-3).all()
     assert after[~stuck].min() > twenty["g₁ end"].max()
     # every line of the figure is roughly level: no layer below 1/10 of the last one's
-    grads = page.runs[PLAIN, 56].grads[0, :, :, RATE]
+    grads = page.profiles[56]
+    assert grads.shape == (56, page.SEEDS)
     assert (grads.min(axis=0) > grads[-1] / 10).all()
 
 

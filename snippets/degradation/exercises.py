@@ -8,14 +8,13 @@ from snippets.bp.losses import squared_error_grad
 from snippets.bp.optim import SGD
 from snippets.degradation.training import (
     DEPTHS,
-    HE,
     PLAIN,
     ROOT,
     ZERO,
     X,
     Y,
+    he_spread,
     network,
-    runs,
 )
 
 # --8<-- [start:zero_start]
@@ -36,7 +35,7 @@ for step in range(2):
 
 # --8<-- [start:growth]
 blocks = [(depth - 2) // 2 for depth in DEPTHS]      # 1, 9 and 27 blocks
-spread = [np.median(runs[HE, depth].spread[0]) for depth in DEPTHS]
+spread = [np.median(he_spread[depth]) for depth in DEPTHS]
 per_block = np.exp(np.polyfit(blocks, np.log(spread), 1)[0])
 print(f"output spread at the start: {', '.join(f'{s:.1f}' for s in spread)}")
 print(f"growth per block: {per_block:.2f}, against sqrt(3) = {3 ** 0.5:.2f}")

@@ -2,7 +2,7 @@
 sections in order)."""
 
 # --8<-- [start:setup]
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -48,35 +48,23 @@ def streams(kind, depth):
     return [seed.spawn(2) for seed in key.spawn(SEEDS)]
 
 
-def probe(net, gradients):
-    """On all 512 points, for every network of the stack: the loss, the
-    norm of the gradient of every layer's weights (layers, networks; if
-    ``gradients``, else None), and the spread (standard deviation) of the
-    output over the points."""
-    fwd = net.forward(X)
-    y = np.broadcast_to(Y, fwd.a[-1].shape)
-    norms = None
-    if gradients:
-        grads = net.backward(fwd, squared_error_grad(fwd.a[-1], y))
-        norms = np.array([np.linalg.norm(W, axis=(-2, -1))
-                          for W in grads.W[1:]])     # layers 1..N
-    return squared_error(fwd.a[-1], y), norms, fwd.a[-1].std(axis=(-2, -1))
+def initial(kind, depth):
+    """The SEEDS networks of a kind and depth as training starts them, as
+    one stack."""
+    return MLP.stack([network(kind, depth, np.random.default_rng(weights))
+                      for weights, _ in streams(kind, depth)])
 
 
 @dataclass
 class Run:
     """curves: mini-batch loss averaged over every 10 steps, (STEPS // 10,
     SEEDS, rates); final: loss on all 512 points after training, (SEEDS,
-    rates), NaN once a network has diverged; grads: the gradient norm of
-    every layer's weights before and after training, (2, layers, SEEDS,
-    rates), for plain networks only; spread: the output's spread before and
-    after, (2, SEEDS, rates).
-    """
+    rates), NaN once a network has diverged; net: the trained stack, its
+    networks in the order (seed, rate)."""
 
     curves: np.ndarray
     final: np.ndarray
-    grads: np.ndarray | None
-    spread: np.ndarray
+    net: MLP
 # --8<-- [end:model]
 
 
@@ -96,25 +84,19 @@ def train(kind, depth, rates=RATES):
     opt = SGD(net, lr=np.tile(rates, SEEDS), momentum=0.9)
     idx = np.repeat(np.stack(batches, 1), len(rates), 1)  # (STEPS, net, BATCH)
     losses = np.full((STEPS, len(nets)), np.nan, dtype=np.float32)
-    gradients = kind == "plain"       # the page studies the plain ones only
     with np.errstate(over="ignore", invalid="ignore"):  # divergence happens
-        _, grads_start, spread_start = probe(net, gradients)
         for step in range(STEPS):
             fwd, y = net.forward(X[idx[step]]), Y[idx[step]]
             losses[step] = squared_error(fwd.a[-1], y)
             if not np.isfinite(losses[step]).any():
                 break                      # every network has diverged
             opt.step(net.backward(fwd, squared_error_grad(fwd.a[-1], y)))
-        final, grads_end, spread_end = probe(net, gradients)
+        final = squared_error(net.forward(X).a[-1],
+                              np.broadcast_to(Y, (len(nets), *Y.shape)))
     final = np.where(np.isfinite(final) & (final < 1e3), final, np.nan)
     losses[~np.isfinite(losses)] = np.nan
-    shape = (SEEDS, len(rates))
-    return Run(
-        curves=losses.reshape(STEPS // 10, 10, *shape).mean(axis=1),
-        final=final.reshape(shape),
-        grads=np.stack([grads_start, grads_end]).reshape(2, depth, *shape)
-        if gradients else None,
-        spread=np.stack([spread_start, spread_end]).reshape(2, *shape))
+    curves = losses.reshape(STEPS // 10, 10, SEEDS, len(rates)).mean(axis=1)
+    return Run(curves, final.reshape(SEEDS, len(rates)), net)
 # --8<-- [end:train]
 
 
@@ -196,8 +178,10 @@ def spread_of(v):
             f"({one_digit(v.min())}–{one_digit(v.max())})")
 
 
+he_spread = {depth: initial(HE, depth).forward(X).a[-1].std(axis=(-2, -1))
+             for depth in DEPTHS}          # at initialisation, per seed
 table([[f"{depth}", summary(runs[HE, depth].final[:, 0]),
-        spread_of(runs[HE, depth].spread[0, :, 0])] for depth in DEPTHS],
+        spread_of(he_spread[depth])] for depth in DEPTHS],
       header=["layers", "loss after training", "output spread"],
       caption=f"Residual networks whose branches are He-initialised, rate "
       f"0.003, median over {SEEDS} seeds (smallest–largest): the training "
@@ -221,19 +205,31 @@ table(rows, header=["η", "plain", "residual"],
 
 
 # --8<-- [start:gradients]
-def first_layer(kind, depth):
-    """Per seed, at rate 0.003: the norm of the gradient of the first
-    layer's weights at the start, its ratio to the last layer's, the
-    output's spread at the start, and that gradient after training."""
-    grads = runs[kind, depth].grads[..., rate]
-    spread = runs[kind, depth].spread[..., rate]
-    return {"g₁ start": grads[0, 0],            # g_l = |grad W_l|
-            "g₁/g_N": grads[0, 0] / grads[0, -1],
-            "spread": spread[0],
-            "g₁ end": grads[1, 0]}
+def probe(net):
+    """On all 512 points, for every network of a stack: the norm of the
+    gradient of every layer's weights, (layers, networks), and the spread
+    (standard deviation) of the output over the points, (networks,)."""
+    fwd = net.forward(X)
+    y = np.broadcast_to(Y, fwd.a[-1].shape)
+    grads = net.backward(fwd, squared_error_grad(fwd.a[-1], y))
+    norms = [np.linalg.norm(W, axis=(-2, -1)) for W in grads.W[1:]]
+    return np.array(norms), fwd.a[-1].std(axis=(-2, -1))
 
 
-columns = {f"plain {depth}": first_layer(PLAIN, depth) for depth in (20, 56)}
+def at_rate(net, r):
+    """The networks of a trained stack that were trained at RATES[r]."""
+    return MLP([replace(layer, W=layer.W[r::len(RATES)],
+                        b=layer.b[r::len(RATES)]) for layer in net.layers])
+
+
+profiles, columns = {}, {}
+for depth in (20, 56):
+    start, spread = probe(initial(PLAIN, depth))      # before training
+    end, _ = probe(at_rate(runs[PLAIN, depth].net, rate))  # after
+    profiles[depth] = start                        # every layer, for a figure
+    columns[f"plain {depth}"] = {"g₁ start": start[0],  # g_l = |grad W_l|
+                                 "g₁/g_N": start[0] / start[-1],
+                                 "spread": spread, "g₁ end": end[0]}
 table([[name, *(spread_of(c[name]) for c in columns.values())]
        for name in columns["plain 20"]],
       header=["", *columns],
@@ -249,7 +245,7 @@ table([[name, *(spread_of(c[name]) for c in columns.values())]
 # --8<-- [start:gradients_plot]
 fig, ax = subplots()
 for depth, colour in ((20, "#1f77b4"), (56, "#ff7f0e")):
-    norms = runs[PLAIN, depth].grads[0, :, :, rate]   # (layers, seeds)
+    norms = profiles[depth]                       # (layers, seeds)
     lines = ax.semilogy(np.arange(1, depth + 1), norms, color=colour,
                         linewidth=1.2)
     lines[0].set_label(f"{depth} layers, 5 seeds")
