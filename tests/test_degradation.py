@@ -1,5 +1,6 @@
 """docs/degradation.md: the networks' gradients against central differences, the stacked
-training against networks trained one by one, and the page's claims, over seeds."""
+training (and its probes) against networks trained one by one, and every claim the page makes,
+over seeds and learning rates."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ import pytest
 from snippets.bp.gradcheck import assert_close, check_network
 from snippets.bp.losses import squared_error, squared_error_grad
 from snippets.bp.optim import SGD
+from snippets.degradation import exercises
 from snippets.degradation import training as page
 
-PLAIN, ZERO, HE = page.KINDS[0], page.KINDS[2], page.KINDS[1]
-RATE = page.RATES.index(0.003)
+PLAIN, HE, ZERO = page.KINDS
+RATE, SMALL, BIG = (page.RATES.index(r) for r in (0.003, 0.001, 0.01))
+
+
+def final(kind, depth, rate=RATE):
+    return page.runs[kind, depth].final[:, rate]
 
 
 @pytest.mark.parametrize("kind", page.KINDS)
@@ -35,51 +41,167 @@ def test_depth_in_weight_layers():
             assert len(page.network(kind, depth, np.random.default_rng(0)).layers) == depth
 
 
+def probe_alone(net):
+    """Gradient norm of every layer's weights and output spread of one
+    network on all 512 points, written out for one network."""
+    fwd = net.forward(page.X)
+    grads = net.backward(fwd, squared_error_grad(fwd.a[-1], page.Y))
+    norms = [np.sqrt(np.sum(grads.W[l] ** 2)) for l in range(1, len(net.layers) + 1)]
+    return np.array(norms), np.std(fwd.a[-1])
+
+
 def test_the_stack_trains_each_network_as_it_would_train_alone(monkeypatch):
     """Independent computation: two networks of the stack, trained one at a time with the
-    same weights, mini-batches and rate, for a few steps."""
+    same weights, mini-batches and rate, for a few steps; the page's probe of the stack,
+    before and after, against each network probed alone."""
     monkeypatch.setattr(page, "STEPS", 20)
     monkeypatch.setattr(page, "SEEDS", 2)
-    curves, final = page.train(PLAIN, 4, rates=[0.003, 0.01])
+    rates = [0.001, 0.003, 0.01]           # as page.RATES: at_rate slices by them
+    run = page.train(PLAIN, 4, rates=rates)
+    assert run.curves.shape == (2, 2, 3) and run.final.shape == (2, 3)
+    start_norms, start_spread = page.probe(page.initial(PLAIN, 4))
+    end_norms, end_spread = page.probe(page.at_rate(run.net, 1))
+    assert start_norms.shape == (4, 2) and end_spread.shape == (2,)
     for seed, (weights, batches) in enumerate(page.streams(PLAIN, 4)):
         idx = np.random.default_rng(batches).integers(len(page.X), size=(20, page.BATCH))
-        for r, lr in enumerate([0.003, 0.01]):
+        for r, lr in enumerate(rates):
             net = page.network(PLAIN, 4, np.random.default_rng(weights))
+            norms, spread = probe_alone(net)
+            assert_close(start_norms[:, seed], norms, atol=1e-6, what="grads at start")
+            assert start_spread[seed] == pytest.approx(spread, rel=1e-4)
             opt = SGD(net, lr=lr, momentum=0.9)
             losses = []
             for step in range(20):
                 fwd = net.forward(page.X[idx[step]])
                 losses.append(squared_error(fwd.a[-1], page.Y[idx[step]]))
                 opt.step(net.backward(fwd, squared_error_grad(fwd.a[-1], page.Y[idx[step]])))
-            assert_close(curves[:, seed, r], np.mean(np.reshape(losses, (2, 10)), axis=1),
+            assert_close(run.curves[:, seed, r], np.mean(np.reshape(losses, (2, 10)), axis=1),
                          atol=1e-5, what=f"loss curve, seed {seed}, rate {lr}")
-            alone = squared_error(net.forward(page.X).a[-1], page.Y)
-            assert final[seed, r] == pytest.approx(alone, rel=1e-4)
+            loss = squared_error(net.forward(page.X).a[-1], page.Y)
+            assert run.final[seed, r] == pytest.approx(loss, rel=1e-4)
+            if r == 1:                                 # at_rate picks these
+                norms, spread = probe_alone(net)
+                assert_close(end_norms[:, seed], norms, atol=1e-5, what="grads at end")
+                assert end_spread[seed] == pytest.approx(spread, rel=1e-4)
 
 
-def test_plain_networks_degrade_in_every_seed():
-    final = {d: page.runs[PLAIN, d][1][:, RATE] for d in page.DEPTHS}
-    assert (final[56] > final[20]).all()
-    assert np.median(final[56]) > 3 * np.median(final[20])
-    median_curve = np.median(page.runs[PLAIN, 56][0][:, :, RATE], axis=1)
-    assert (median_curve[:10] > 0.4).all()       # "its first hundred steps at 0.5"
+def test_plain_networks_degrade_in_every_seed_at_every_rate():
+    for r in range(len(page.RATES)):
+        # "every 56-layer plain network ends above every 20-layer one"
+        assert final(PLAIN, 56, r).min() > final(PLAIN, 20, r).max()
+        # "at every rate the plain networks' median rises with depth"
+        medians = [np.median(final(PLAIN, d, r)) for d in page.DEPTHS]
+        assert medians == sorted(medians)
+    # from 4 to 20 layers only in the median: 0.07 against 0.08, ranges overlap
+    four, twenty = final(PLAIN, 4), final(PLAIN, 20)
+    assert f"{np.median(four):.2f}" == "0.07" and f"{np.median(twenty):.2f}" == "0.08"
+    assert four.max() > twenty.min()
 
 
-def test_zero_initialised_residual_networks_improve_with_depth():
-    final = {d: page.runs[ZERO, d][1][:, RATE] for d in page.DEPTHS}
-    medians = [np.median(final[d]) for d in page.DEPTHS]
-    assert medians == sorted(medians, reverse=True)
-    assert (final[56] < page.runs[PLAIN, 56][1][:, RATE]).all()
-    assert np.median(final[56]) < np.median(page.runs[PLAIN, 56][1][:, RATE]) / 5
+def test_the_56_layer_plain_curves():
+    curves = page.runs[PLAIN, 56].curves[:, :, RATE]          # (30 points, seeds)
+    # every seed spends its first hundred steps at the constant predictor's 0.5
+    assert (np.abs(curves[:10].mean(axis=0) - 0.5) < 0.05).all()
+    stuck = final(PLAIN, 56) > 0.45
+    assert stuck.sum() == 3                                     # "three never leave it"
+    assert (curves[-5:, stuck].mean(axis=0) > 0.4).all()
+    # of the other two, one ends lowest (0.13, the table's minimum), and it left 0.5
+    # by the middle of training, the other only near the end
+    left = np.flatnonzero(~stuck)
+    best, late = left[np.argsort(final(PLAIN, 56)[left])]
+    assert curves[15:20, best].mean() < 0.4 and curves[:25, late].mean() > 0.45
 
 
-def test_he_initialised_residual_networks_diverge_and_the_large_rate_kills_some():
+def test_residual_networks_do_not_degrade():
+    for r in (SMALL, RATE):       # "at 0.001 and 0.003 the median falls with depth"
+        medians = [np.median(final(ZERO, d, r)) for d in page.DEPTHS]
+        assert medians == sorted(medians, reverse=True)
+    assert final(ZERO, 56).max() < final(PLAIN, 56).min() / 3      # "far below every"
+    assert final(ZERO, 56).min() < final(ZERO, 20).max()            # they overlap
+    # at 0.01 two of the five 56-layer residual networks diverge; no plain one does,
+    # and the plain ones stay at 0.5
+    assert np.isnan(final(ZERO, 56, BIG)).sum() == 2
+    assert not np.isnan(final(PLAIN, 56, BIG)).any() and (final(PLAIN, 56, BIG) > 0.49).all()
+    # at 0.001 every configuration ends higher than at 0.003, but the stuck plain 56
+    for kind in (PLAIN, ZERO):
+        for depth in page.DEPTHS:
+            if (kind, depth) != (PLAIN, 56):
+                assert np.median(final(kind, depth, SMALL)) > np.median(final(kind, depth))
+    # each at its best rate: 4 and 20 layers at 0.01, 56 at 0.003, all 0.03 in the median
+    best = {4: final(ZERO, 4, BIG), 20: final(ZERO, 20, BIG), 56: final(ZERO, 56)}
+    for depth, values in best.items():
+        others = [np.median(final(ZERO, depth, r)) for r in range(3)]
+        assert np.nanmedian(values) == min(v for v in others if not np.isnan(v))
+        assert f"{np.median(values):.2f}" == "0.03"
+    assert max(v.min() for v in best.values()) < min(v.max() for v in best.values())
+
+
+def test_he_initialised_branches_diverge_and_start_huge():
     for depth in (20, 56):
-        assert np.isnan(page.runs[HE, depth][1]).all()
-    assert not np.isnan(page.runs[HE, 4][1]).any()
-    big = page.RATES.index(0.01)
-    assert np.isnan(page.runs[ZERO, 56][1][:, big]).any()
-    assert not np.isnan(page.runs[PLAIN, 56][1][:, big]).any()
+        assert np.isnan(page.runs[HE, depth].final).all()
+    assert not np.isnan(page.runs[HE, 4].final).any()
+    assert page.runs[HE, 4].final.max() < 0.1          # the 4-layer ones train
+    # "hundreds of thousands of times the targets'" (spread 1), in the median
+    assert 1e5 <= np.median(page.he_spread[56]) < 1e6
+
+
+def test_the_gradients_of_the_plain_networks():
+    twenty, fifty_six = page.columns["plain 20"], page.columns["plain 56"]
+    g20, g56 = twenty["g₁ start"], fifty_six["g₁ start"]
+    small = g56 < 1e-3
+    assert small.sum() == 3 and (g56[small] >= 1e-4).all()       # "1e-4 to 1e-3"
+    assert (g56[~small] >= g20.min()).all() and (g56[~small] <= g20.max()).all()
+    assert 50 < np.median(g20) / np.median(g56) < 200             # "about a hundred"
+    # "at least 0.3 times the last layer's (20 layers: at least 0.1 times)"
+    assert fifty_six["g₁/g_N"].min() >= 0.3
+    assert twenty["g₁/g_N"].min() >= 0.095
+    # the output hardly varies in the same three seeds: below 0.001, against 0.03-0.2
+    spread56, spread20 = fifty_six["spread"], twenty["spread"]
+    assert (spread56[small] < 1e-3).all() and (spread56[~small] > 1e-3).all()
+    assert 0.03 <= spread20.min() and spread20.max() <= 0.2
+    # the starting gradient does not decide: a healthy start stays stuck, and the best
+    # seed started small
+    ends = final(PLAIN, 56)
+    assert (ends[~small] > 0.45).any()
+    assert small[np.argmin(ends)]
+    # after training: stuck seeds 1e-6 to 1e-3; the others more than any 20-layer network
+    stuck = ends > 0.45
+    after = fifty_six["g₁ end"]
+    assert (after[stuck] > 1e-6).all() and (after[stuck] <= 1.5e-3).all()
+    assert after[~stuck].min() > twenty["g₁ end"].max()
+    # every line of the figure is roughly level: no layer below 1/10 of the last one's
+    grads = page.profiles[56]
+    assert grads.shape == (56, page.SEEDS)
+    assert (grads.min(axis=0) > grads[-1] / 10).all()
+
+
+def test_the_gradients_table_formats():
+    assert page.one_digit(0.0654) == "0.07" and page.one_digit(7.3e-4) == "7e-4"
+    assert page.one_digit(2.07) == "2" and page.one_digit(418697.4) == "4e5"
+    assert page.one_digit(88.2) == "90" and page.one_digit(0.0654) == "0.07"
+    assert page.spread_of(np.array([0.5, 0.0305, 7.3e-4])) == "0.03 (7e-4–0.5)"
+
+
+def test_exercise_zero_start():
+    step1, step2 = (np.array(n) for n in exercises.first_steps)
+    assert (step1[1:-1:2] == 0).all() and (step1[2:-1:2] > 0).all()   # W_a: 0, W_b: not
+    assert (step2[1:-1:2] > 0).all()
+    assert step1[0] > 0 and step1[-1] > 0                              # first, last layers
+
+
+def test_exercise_growth():
+    # a typical network grows more slowly than the root mean square, sqrt(3)
+    assert 1.4 < exercises.per_block < 3 ** 0.5
+    assert exercises.blocks == [1, 9, 27]
+
+
+def test_exercise_parameters():
+    rng = np.random.default_rng(0)
+    for depth in page.DEPTHS:
+        counts = {sum(layer.W.size + layer.b.size
+                      for layer in page.network(kind, depth, rng).layers)
+                  for kind in (PLAIN, ZERO)}
+        assert counts == {161 + 272 * (depth - 2)}
 
 
 def test_every_random_stream_is_its_own():

@@ -1,5 +1,6 @@
-"""docs/residual-ensembles.md: path counts, path sampling against an explicit expansion,
-and the lesion test's network surgery."""
+"""docs/residual-ensembles.md: path counts, the branch Jacobians against central differences,
+path sampling against explicit matrix products, the tilted binomial, the lesion test's network
+surgery, and every claim the page makes, over seeds."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from math import comb
 import numpy as np
 import pytest
 
-from snippets.bp.gradcheck import assert_close
-from snippets.bp.mlp import build_residual_mlp
+from snippets.bp.gradcheck import assert_close, numerical_jacobian
+from snippets.bp.mlp import MLP, build_residual_mlp
 from snippets.residual_ensembles import ensembles as page
+from snippets.residual_ensembles import exercises
+
+HE, SCALED = page.paths["He-initialised"], page.paths["scaled by 0.25"]
 
 
 def test_counts_match_the_paper():
@@ -40,27 +44,106 @@ def test_the_jacobian_is_the_sum_over_all_paths():
     assert per_length == [comb(4, k) for k in range(5)]
 
 
-def test_path_sampling_measures_one_path():
-    """With 2 blocks, the length-1 paths are exactly g J_0 and g J_1."""
-    magnitude = page.path_gradients(1.0, n=2, width=4, samples=400, seed=3)
-    rng = np.random.default_rng(3)
-    net = build_residual_mlp(rng, 4, 2)
-    fwd = net.forward(rng.normal(size=(1, 4)))
-    J = [net.layers[2 * b + 1].W @ ((fwd.z[2 * b + 1][0] > 0)[:, None]
-                                   * net.layers[2 * b].W) for b in range(2)]
-    g = rng.normal(size=4)
-    g /= np.linalg.norm(g)
-    assert magnitude[0] == pytest.approx(1.0)
-    assert magnitude[2] == pytest.approx(np.linalg.norm(g @ J[1] @ J[0]))
-    one = [np.linalg.norm(g @ J_i) for J_i in J]
-    assert min(one) - 1e-12 <= magnitude[1] <= max(one) + 1e-12
+def test_branch_jacobians_against_central_differences():
+    """J_i = W_b diag(g'(z)) W_a for a stack of 2 networks of 3 blocks, nonzero
+    biases, float64: against the numerical Jacobian of each branch, atol 1e-7."""
+    rng = np.random.default_rng(4)
+    nets = [build_residual_mlp(rng, 4, 3) for _ in range(2)]
+    net = MLP.stack(nets)
+    for l in range(1, 7):
+        net = net.with_param(f"b{l}", rng.normal(scale=0.3, size=(2, 4)))
+    x = rng.normal(size=(2, 1, 4))
+    J = page.branch_jacobians(net, x)
+    assert J.shape == (2, 3, 4, 4)
+    fwd = net.forward(x)
+    for s in range(2):
+        for i in range(3):
+            a_layer, b_layer = net.layers[2 * i], net.layers[2 * i + 1]
+
+            def branch(u, s=s, a_layer=a_layer, b_layer=b_layer):
+                h = np.maximum(a_layer.W[s] @ u + a_layer.b[s], 0)
+                return b_layer.W[s] @ h + b_layer.b[s]
+
+            numeric = numerical_jacobian(branch, fwd.a[2 * i][s, 0])
+            assert_close(J[s, i], numeric, atol=1e-7, what=f"branch {i}, network {s}")
 
 
-def test_effective_lengths():
-    total, peak, lo, hi = page.effective_lengths(page.paths["branches x 0.25"])
-    assert total[lo:hi + 1].sum() >= 0.9 and peak < 20 and hi < 27
-    _, peak_he, _, _ = page.effective_lengths(page.paths["He-initialised branches"])
-    assert peak_he > 27                                      # long paths win
+def test_path_norms_against_explicit_products():
+    """Each sampled path as the matrix product of its branch Jacobians, built
+    first and applied to g after (numerator layout: g^T J_last ... J_first)."""
+    rng = np.random.default_rng(5)
+    S, n, w, samples = 2, 4, 3, 6
+    J = rng.normal(size=(S, n, w, w))
+    g = rng.normal(size=(S, w))
+    rank = np.stack([np.stack([rng.permutation(n) for _ in range(samples)])
+                     for _ in range(S)])
+    got = page.path_norms(J, g, rank)
+    assert got.shape == (S, n + 1)
+    for s in range(S):
+        for k in range(n + 1):
+            norms = []
+            for j in range(samples):
+                product = np.eye(w)
+                for i in range(n):
+                    if rank[s, j, i] < k:
+                        product = J[s, i] @ product
+                norms.append(np.linalg.norm(g[s] @ product))
+            assert got[s, k] == pytest.approx(np.mean(norms), rel=1e-12)
+    assert_close(got[:, 0], np.linalg.norm(g, axis=1), atol=1e-12, what="k = 0")
+
+
+def test_the_gradient_by_length_is_a_tilted_binomial():
+    """Equation (eq-tilt): counts * c^k, normalised, is Binomial(n, c / (1 + c))."""
+    n = page.n
+    for c in (0.26, 1.0, 1.33, 10.0):
+        p = c / (1 + c)
+        binomial = [comb(n, k) * p ** k * (1 - p) ** (n - k) for k in range(n + 1)]
+        assert_close(page.gradient_by_length(c ** np.arange(n + 1)), np.array(binomial),
+                     atol=1e-12, what=f"c = {c}")
+
+
+def test_where_the_gradient_comes_from():
+    n = page.n
+    for magnitude in (HE, SCALED):
+        c = page.gain_per_block(magnitude)
+        total = page.gradient_by_length(magnitude)
+        # "the mean length within a block of n c / (1 + c) in every seed"
+        mean = total @ np.arange(n + 1)
+        assert (np.abs(mean - n * c / (1 + c)) < 1).all()
+        assert (np.abs(total.argmax(-1) - n * c / (1 + c)) < 2.5).all()
+    c_he, c_scaled = page.gain_per_block(HE), page.gain_per_block(SCALED)
+    # He branches amplify: at most the root-mean-square gain sqrt(2) of two He
+    # layers (a mean of norms is at most their root mean square), above 1
+    assert (c_he > 1.2).all() and (c_he < 1.5).all()
+    # scaling W_b by 0.25 scales each branch Jacobian by 0.25 (up to ReLU masks)
+    assert_close(c_scaled / c_he, np.full(page.SEEDS, 0.25), atol=0.03, what="c ratio")
+    # the prose quotes the medians
+    assert f"{np.median(c_he):.2f}" == "1.33" and f"{np.median(c_scaled):.2f}" == "0.34"
+    he = page.gradient_by_length(HE)
+    peaks = he.argmax(-1)
+    assert (peaks > n / 2).all() and peaks.min() == 30 and peaks.max() == 33
+    assert (he[:, 46:].sum(-1) < 1e-3).all()                 # "next to nothing beyond 45"
+    assert (he[:, n] < 1e-12).all() and (he[:, n] > 1e-15).all()   # "about 1e-13"
+    # the window that carries 90% of the He gradient sits around its mean, and the
+    # table's share of paths is the binomial share of those lengths
+    lo, hi = np.median([page.effective_lengths(t) for t in he], axis=0).astype(int)
+    mean = he @ np.arange(n + 1)
+    assert lo < mean.min() and mean.max() < hi and hi < 40
+    assert round(page.share[lo:hi + 1].sum(), 3) == round(
+        sum(comb(n, k) for k in range(lo, hi + 1)) / 2 ** n, 3)
+    scaled = page.gradient_by_length(SCALED)
+    assert set(scaled.argmax(-1)) <= {13, 14}                 # "13 to 14 blocks"
+    lo, hi = np.median([page.effective_lengths(t) for t in scaled], axis=0).astype(int)
+    assert (lo, hi) == (9, 19) and round(page.share[lo:hi + 1].sum(), 2) == 0.02
+
+
+def test_effective_lengths_is_the_shortest_window():
+    total = page.gradient_by_length(SCALED[0])
+    lo, hi = page.effective_lengths(total)
+    assert total[lo:hi + 1].sum() >= 0.9
+    width = hi - lo + 1
+    # no window one shorter holds 90%
+    assert max(total[a:a + width - 1].sum() for a in range(page.n + 2 - width)) < 0.9
 
 
 def test_deleting_a_block_is_the_identity_for_that_block():
@@ -73,5 +156,39 @@ def test_deleting_a_block_is_the_identity_for_that_block():
 
 
 def test_lesion_damage():
-    assert page.damage["residual (20 blocks)"].mean() < 0.5
-    assert page.damage["plain (20 layers)"].mean() > 0.8
+    residual = page.damage["residual"]
+    plain = page.damage["plain"]
+    assert residual.shape == plain.shape == (page.SEEDS, 20)
+    # "about a third"; "most of its size, in some layers more than all of it"
+    assert 0.25 < np.median(residual.mean(1)) < 0.4
+    assert 0.5 < np.median(plain.mean(1)) < 1 and plain.max() > 1
+    # "in every seed the residual network's average is below every plain one's"
+    assert residual.mean(1).max() < plain.mean(1).min()
+    # a network whose branches start at zero: deleting a block changes nothing
+    zero = MLP.stack([build_residual_mlp(np.random.default_rng(s), 8, 4, zero_last=True)
+                      for s in range(2)])
+    x = np.random.default_rng(9).normal(size=(2, 3, 8))
+    assert_close(page.lesion(zero, 4, 2, x), np.zeros((2, 4)), atol=1e-14, what="zero")
+
+
+def test_exercise_longest_path():
+    n = page.n
+    ks = np.arange(n + 1)
+    # the last step of the binomial grows iff c >= n: just below and above n
+    assert page.gradient_by_length((n - 0.5) ** ks).argmax() == n - 1
+    assert page.gradient_by_length((n + 0.5) ** ks).argmax() == n
+    assert page.gradient_by_length(10.0 ** ks).argmax() == 50   # "at 50 blocks"
+
+
+def test_exercise_veit():
+    assert exercises.c == pytest.approx(0.256, abs=5e-4)
+    total = page.gradient_by_length(exercises.c ** np.arange(page.n + 1))
+    assert total.argmax() == 11
+    assert 4 <= exercises.lo and exercises.hi <= 18           # "close to 5 to 17"
+
+
+def test_exercise_several_blocks():
+    medians = [np.median(exercises.several[m]) for m in (1, 2, 5, 10)]
+    assert medians == sorted(medians)                          # "grows smoothly"
+    assert medians[-1] < 3 * medians[0]                        # far slower than m
+    assert exercises.several[1].shape == (4, page.SEEDS)
