@@ -111,3 +111,45 @@ def test_spectra_against_finite_differences_of_one_network(name):
     expected = np.linalg.svd(J, compute_uv=False)
     assert_close(spectra.singular[name][spectra.EX_DEPTHS.index(4), 2], expected,
                  atol=1e-7, what=f"singular values, {name}")
+
+
+def test_training_curves_are_the_chapters_runs():
+    with contextlib.redirect_stdout(io.StringIO()):
+        from snippets.degradation import explorer as curves
+        from snippets.degradation import training
+    assert len(curves.curve_states) == len(training.DEPTHS) * len(training.RATES)
+    for (depth, lr), series in curves.curve_states.items():
+        r = training.RATES.index(lr)
+        for s, kind in zip(series, (training.PLAIN, training.ZERO), strict=True):
+            c = training.runs[kind, depth].curves[:, :, r]
+            alive = ~np.isnan(c).any(axis=0)
+            assert ("diverged" in s["name"]) == (not alive.all())
+            if alive.any():
+                kept = np.clip(c[:, alive], *curves.LOSS_AXIS)
+                assert_close(s["y"], np.median(kept, axis=1), atol=0, rtol=1e-6,
+                             what=f"{kind}, {depth} layers, rate {lr}")
+                assert (s["lo"] <= s["y"]).all() and (s["y"] <= s["hi"]).all()
+    # what the figure is there to show, in its default state
+    plain, residual = curves.curve_states[(56, 0.003)]
+    assert plain["y"][-1] > 10 * residual["y"][-1]
+
+
+def test_path_length_shares_are_binomials_tilted_by_the_measured_gradients():
+    from math import comb
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        from snippets.residual_ensembles import ensembles
+        from snippets.residual_ensembles import explorer as lengths
+    for (blocks, name), (paths_share, gradient_share) in lengths.length_states.items():
+        k = np.arange(blocks + 1)
+        assert_close(paths_share["y"], [comb(blocks, j) / 2 ** blocks for j in k], atol=1e-15,
+                     what="binomial")
+        assert gradient_share["y"].sum() == pytest.approx(1, abs=0.05)   # medians of shares
+        if blocks == ensembles.n:   # the chapter's own computation, for all 54 blocks
+            total = ensembles.gradient_by_length(ensembles.paths[name])
+            assert_close(gradient_share["y"], np.median(total, axis=0), atol=1e-12,
+                         what=f"{name}, 54 blocks")
+    # He-initialised branches: the gradient's bump sits right of the paths' for every depth
+    for blocks in lengths.BLOCKS[5:]:
+        paths_share, gradient_share = lengths.length_states[(blocks, "He-initialised")]
+        assert np.argmax(gradient_share["y"]) > np.argmax(paths_share["y"])

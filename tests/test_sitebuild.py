@@ -247,6 +247,24 @@ class TestVendor:
         assert "contrib/auto-render.min.js" in names
 
 
+def test_a_block_may_not_import_a_file_its_page_runs(tmp_path):
+    write(tmp_path, "pkg/__init__.py", "")
+    write(tmp_path, "pkg/page.py", """
+        # --8<-- [start:one]
+        x = 1
+        # --8<-- [end:one]
+    """)
+    write(tmp_path, "pkg/more.py", """
+        # --8<-- [start:two]
+        from pkg.page import x
+        # --8<-- [end:two]
+    """)
+    page = ('```python exec="on" session="a"\n--8<-- "pkg/page.py:one"\n```\n\n'
+            '```python exec="on" session="a"\n--8<-- "pkg/more.py:two"\n```\n')
+    with pytest.raises(FenceError, match=r"p.md:5: section 'two' imports pkg/page.py"):
+        scan_page(page, "p.md", tmp_path)
+
+
 def test_a_session_must_include_a_files_sections_in_file_order(tmp_path):
     write(tmp_path, "s.py", SNIPPET)
     page = ('```python exec="on" session="a"\n--8<-- "s.py:two"\n```\n\n'

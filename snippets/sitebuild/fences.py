@@ -115,7 +115,26 @@ def scan_page(markdown: str, page: str, base: Path) -> list[ExecFence]:
             )
         i = end + 1
     _check_file_order(fences)
+    _check_no_self_import(fences, base)
     return fences
+
+
+def _check_no_self_import(fences: list[ExecFence], base: Path) -> None:
+    """A block must not import a snippet file its page runs: importing it would run that
+    file's sections again, inside the block (and its output would be that file's)."""
+    from snippets.sitebuild.execution import module_files
+
+    own = {fence.section.path.resolve() for fence in fences}
+    for fence in fences:
+        imported = {p.resolve() for p in module_files(fence.section.code, base,
+                                                      importer=fence.section.path)}
+        clash = sorted(own & imported)
+        if clash:
+            name = clash[0].relative_to(base.resolve()).as_posix()
+            raise FenceError(
+                f"{fence.page}:{fence.page_line}: section '{fence.section.name}' imports "
+                f"{name}, whose sections this page runs: it would run them again; take the "
+                "names from the session instead (import them outside the section, for tests)")
 
 
 def _check_file_order(fences: list[ExecFence]) -> None:
