@@ -409,10 +409,10 @@ def check_drawn(drawn: dict, definition: dict, key: str) -> None:
         return out[0] + t * (out[1] - out[0])
 
     for title, cx, cy in drawn["dots"]:
-        name, _, rest = title.partition(": ")
-        x_text, y_text = rest.rsplit(", ", 1)
-        x = _number(x_text.rsplit(" ", 1)[1])
-        y = _number(y_text.rsplit(" ", 1)[1])
+        name, _, rest = title.partition(": ")       # "series: x label = 3; y label = 0.5"
+        x_text, y_text = rest.rsplit("; ", 1)
+        x = _number(x_text.rsplit(" = ", 1)[1])
+        y = _number(y_text.rsplit(" = ", 1)[1])
         match = [(k, v) for k, v in expected.items() if k[0] == name
                  and math.isclose(k[1], x, rel_tol=1e-3, abs_tol=1e-9)]
         assert len(match) == 1, f"{title}: not one point of the data"

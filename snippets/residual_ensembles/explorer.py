@@ -1,4 +1,4 @@
-"""The interactive figure of docs/residual-ensembles.md: for a residual network of 2 to 54
+"""The interactive figure of docs/residual-ensembles.md: for a residual network of 10 to 54
 blocks, how many paths have each length, and how much of the gradient each length carries
 (the per-path gradients measured on the page, five seeds). The page runs the section below in
 the session of ensembles.py, after it; imported on its own (by the tests), the module takes
@@ -14,7 +14,7 @@ import numpy as np
 
 from snippets.figures import explorer
 
-BLOCKS = list(range(2, n + 1, 2))
+BLOCKS = list(range(10, n + 1, 2))
 length_states = {}
 for name, magnitude in paths.items():     # (seeds, lengths 0..54): one path's gradient
     for blocks in BLOCKS:
@@ -36,7 +36,7 @@ explorer(
     states=length_states, default=(54, "He-initialised"),
     x={"label": "path length k (blocks whose branch it enters)",
        "scale": "linear", "domain": [0, n]},
-    y={"label": "share", "scale": "linear", "domain": [0, 0.25]},
+    y={"label": "share", "scale": "linear", "domain": [0, 0.3]},
     alt="For 54 blocks with He-initialised branches: the share of paths of "
     "each length, a binomial centred on 27, and the share of the gradient, "
     "a similar bump shifted to about 31.",

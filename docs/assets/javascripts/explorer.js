@@ -112,8 +112,8 @@ function draw(figure, definition, state, live, status) {
       Plot.areaY(banded, { x: "x", y1: "lo", y2: "hi", fill: "series", fillOpacity: 0.18 }),
       Plot.line(points, { x: "x", y: "y", stroke: "series", strokeWidth: 2 }),
       Plot.dot(points, { x: "x", y: "y", fill: "series", r: 2.5,
-                         title: (p) => `${p.series}: ${definition.x.label} ${fmt(p.x)}, `
-                           + `${definition.y.label} ${fmt(p.y)}` }),
+                         title: (p) => `${p.series}: ${definition.x.label} = ${fmt(p.x)}; `
+                           + `${definition.y.label} = ${fmt(p.y)}` }),
     ],
   });
   chart.setAttribute("role", "img");
