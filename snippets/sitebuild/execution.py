@@ -118,8 +118,19 @@ def module_files(code: str, root: Path, *, importer: Path | None = None) -> set[
             for file in _module_chain(name, root):
                 if file not in found:
                     found.add(file)
-                    todo.append((file.read_text(encoding="utf-8"), file))
+                    todo.append((_source(file), file))
     return found
+
+
+def _source(file: Path) -> str:
+    # Read once per file and version: one build asks for the same modules hundreds of times.
+    stat = file.stat()
+    return _source_at(file, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=1024)
+def _source_at(file: Path, mtime_ns: int, size: int) -> str:
+    return file.read_text(encoding="utf-8")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -147,9 +158,11 @@ def _imported_names(source: str, path: Path | None, root: Path) -> tuple[str, ..
     return tuple(name for name in names if name)
 
 
-def _module_chain(name: str, root: Path) -> list[Path]:
+@functools.lru_cache(maxsize=4096)
+def _module_chain(name: str, root: Path) -> tuple[Path, ...]:
     """Files executed by ``import name`` that lie under ``root``: each package's
-    ``__init__.py`` on the way down, then the module itself."""
+    ``__init__.py`` on the way down, then the module itself. (Kept for one build: the
+    executor's constructor clears it, as a module may have been added since.)"""
     files = []
     folder = root
     parts = name.split(".")
@@ -163,7 +176,7 @@ def _module_chain(name: str, root: Path) -> list[Path]:
             files.append(module)
         else:
             break
-    return files
+    return tuple(files)
 
 
 def _file_digest(path: Path) -> str:
@@ -339,6 +352,8 @@ class Executor:
         self.prepared: dict[str, list[tuple[ExecFence, Result]]] = {}
         # Files do not change during one build (a new Executor serves each build).
         self._closures: dict[Path, frozenset[Path]] = {}
+        self._block_files: dict[tuple[str, Path | None], frozenset[Path]] = {}
+        _module_chain.cache_clear()
         self._digests: dict[Path, str] = {}
         self.start_page("", [])
 
@@ -512,10 +527,7 @@ class Executor:
         codes = [*state.codes, code]
         files: set[Path] = set()
         for source, block in zip(codes, [*state.blocks, fence], strict=True):
-            importer = block.section.path if block else None
-            for name in _imported_names(source, importer, self.root):
-                for file in _module_chain(name, self.root):
-                    files |= self._closure(file)
+            files |= self._files_of(source, block.section.path if block else None)
         payload = {
             "format": CACHE_FORMAT,
             "codes": codes,
@@ -526,10 +538,21 @@ class Executor:
         blob = json.dumps(payload, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()
 
+    def _files_of(self, source: str, importer: Path | None) -> frozenset[Path]:
+        """Project files one block imports, directly or not (every later block's key
+        includes its session's earlier blocks, so this is asked again and again)."""
+        if (source, importer) not in self._block_files:
+            files: set[Path] = set()
+            for name in _imported_names(source, importer, self.root):
+                for file in _module_chain(name, self.root):
+                    files |= self._closure(file)
+            self._block_files[source, importer] = frozenset(files)
+        return self._block_files[source, importer]
+
     def _closure(self, file: Path) -> frozenset[Path]:
         """``file`` and every project file it imports, once per build."""
         if file not in self._closures:
-            deps = module_files(file.read_text(encoding="utf-8"), self.root, importer=file)
+            deps = module_files(_source(file), self.root, importer=file)
             self._closures[file] = frozenset({file, *deps})
         return self._closures[file]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from snippets.sitebuild.execution import Result
+from snippets.sitebuild.execution import Result, _can_fork
 from snippets.sitebuild.fences import ExecFence
 
 _HEADING = re.compile(r"^(#{1,6}) +(.+?) *$")
@@ -71,26 +71,27 @@ def chapter_notebook(markdown: str, page: str, fences: list[ExecFence],
     """
     title = next((m[2] for line in markdown.splitlines() if (m := _HEADING.match(line))
                   and len(m[1]) == 1), Path(page).stem)
-    nb = nbformat.v4.new_notebook()
+    nb = nbformat.from_dict({"nbformat": nbformat.v4.nbformat,
+                             "nbformat_minor": nbformat.v4.nbformat_minor,
+                             "metadata": {}, "cells": []})
     intro = (f"# {_to_dollars(title)}\n\n"
              f"The code of the chapter [{title}](../{page}), cell by cell, in the order the page "
              "runs it, with the outputs the site's build produced.")
     if install:
         intro += (" It runs in any Jupyter kernel with NumPy and Matplotlib: the first cell "
                   "installs the rest from the site.")
-    nb.cells.append(nbformat.v4.new_markdown_cell(intro))
+    nb.cells.append(_markdown_cell(intro))
     if install:
-        nb.cells.append(nbformat.v4.new_code_cell(install))
+        nb.cells.append(_code_cell(install))
     headings = _headings_before(markdown)
     last_heading = None
     display = display or (lambda bundle: bundle)
     for i, fence in enumerate(fences):
         heading = headings[fence.page_line]
         if heading != last_heading and heading[0] > 1:
-            nb.cells.append(nbformat.v4.new_markdown_cell(
-                f"{'#' * heading[0]} {_to_dollars(heading[1])}"))
+            nb.cells.append(_markdown_cell(f"{'#' * heading[0]} {_to_dollars(heading[1])}"))
             last_heading = heading
-        cell = nbformat.v4.new_code_cell(fence.section.code)
+        cell = _code_cell(fence.section.code)
         if results is not None:
             cell.outputs = _outputs(results[i], display)
         nb.cells.append(cell)
@@ -108,16 +109,29 @@ def chapter_notebook(markdown: str, page: str, fences: list[ExecFence],
     return nb
 
 
+# Cells and outputs as nbformat.v4's new_* functions make them, without their validation of
+# each one (a third of the time a notebook took): the test suite validates every notebook.
+def _code_cell(source: str):
+    return nbformat.from_dict({"cell_type": "code", "metadata": {}, "execution_count": None,
+                               "source": source, "outputs": []})
+
+
+def _markdown_cell(source: str):
+    return nbformat.from_dict({"cell_type": "markdown", "metadata": {}, "source": source})
+
+
 def _outputs(result: Result, display: Display) -> list:
     if result.error is not None:
-        return [nbformat.v4.new_output("error", ename="BlockError", evalue=result.error,
-                                       traceback=[])]
+        return [nbformat.from_dict({"output_type": "error", "ename": "BlockError",
+                                    "evalue": result.error, "traceback": []})]
     outputs = []
     for kind, data in result.events:
         if kind == "stream":
-            outputs.append(nbformat.v4.new_output("stream", name="stdout", text=data))
+            outputs.append(nbformat.from_dict({"output_type": "stream", "name": "stdout",
+                                               "text": data}))
         else:
-            outputs.append(nbformat.v4.new_output("display_data", data=display(data)))
+            outputs.append(nbformat.from_dict({"output_type": "display_data",
+                                               "data": display(data), "metadata": {}}))
     return outputs
 
 
@@ -133,3 +147,91 @@ def write_if_changed(nb, path: Path) -> bool:
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
     return True
+
+
+# Rendering notebook pages ahead of mkdocs-jupyter. It renders each notebook page when the
+# page is built, one after another, with a new nbconvert exporter (its templates compiled
+# again) every time: about a second a notebook, a third of a cold build. The same functions,
+# called here for every notebook its cache lacks, spread over worker processes that each
+# keep one exporter, leave in its cache exactly the entry it would have written itself.
+
+def prerender(paths: Sequence[Path], jupyter_config: dict, workers: int = 1) -> int:
+    """Write mkdocs-jupyter's cache entry for each notebook in ``paths`` that has none;
+    return how many were rendered."""
+    from mkdocs_jupyter.plugin import _compute_cache_key, _get_cache_path
+
+    if not jupyter_config["cache"] or jupyter_config["execute"]:
+        return 0          # a notebook executed by mkdocs-jupyter is none of our business
+    todo = []
+    for path in paths:
+        entry = _get_cache_path(jupyter_config["cache_dir"],
+                                _compute_cache_key(str(path), jupyter_config, False))
+        if not entry.exists():
+            todo.append((str(path), str(entry)))
+    options = {key: jupyter_config[key] for key in _RENDER_OPTIONS}
+    options["toc_depth"] = jupyter_config["toc_depth"]
+    if workers < 2 or len(todo) < 2 or not _can_fork():
+        for job in todo:
+            _render_entry(job, options)
+        return len(todo)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(min(workers, len(todo)), mp_context=context) as pool:
+        # Longest first: a notebook's size is a fair guess of its rendering time.
+        todo.sort(key=lambda job: -Path(job[0]).stat().st_size)
+        list(pool.map(_render_entry, todo, [options] * len(todo)))
+    return len(todo)
+
+
+_RENDER_OPTIONS = ("kernel_name", "theme", "allow_errors", "show_input", "no_input",
+                   "no_prompt", "remove_tag_config", "highlight_extra_classes",
+                   "include_requirejs", "custom_mathjax_url")
+
+
+def _render_entry(job: tuple[str, str], options: dict) -> None:
+    """What mkdocs-jupyter's page renderer computes and stores on a cache miss."""
+    import json
+
+    from mkdocs_jupyter import convert
+    from mkdocs_jupyter.plugin import _get_nb_toc_tokens
+
+    path, entry = job
+    options = dict(options)
+    toc_depth = options.pop("toc_depth")
+    with _OneExporter():
+        body = convert.nb2html(path, execute=False, **options)
+    toc_tokens, title = _get_nb_toc_tokens(path, toc_depth)
+    Path(entry).parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(f"{entry}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"content": body, "toc_tokens": toc_tokens, "title": title}),
+                   encoding="utf-8")
+    tmp.replace(entry)
+
+
+_EXPORTERS: dict[str, object] = {}
+
+
+class _OneExporter:
+    """Within the block, mkdocs-jupyter's exporter is made once per set of options and
+    reused: making it compiles nbconvert's templates, half the cost of a small notebook.
+    (The filters it is given are made afresh on every call, but from the same options.)"""
+
+    def __enter__(self):
+        from mkdocs_jupyter import nbconvert2
+
+        self.module, self.original = nbconvert2, nbconvert2.HTMLExporter
+
+        def exporter(**kwargs):
+            key = repr(sorted((name, repr(value)) for name, value in kwargs.items()
+                              if name not in {"filters", "preprocessors"}))
+            if key not in _EXPORTERS:
+                _EXPORTERS[key] = self.original(**kwargs)
+            return _EXPORTERS[key]
+
+        nbconvert2.HTMLExporter = exporter
+        return self
+
+    def __exit__(self, *exc):
+        self.module.HTMLExporter = self.original

@@ -49,7 +49,7 @@ import threadpoolctl
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files
 
 from snippets.bp.memory import keep_freed_memory
@@ -64,7 +64,12 @@ from snippets.sitebuild.execution import (
 )
 from snippets.sitebuild.fences import FenceError, scan_page
 from snippets.sitebuild.library import build_wheel, wheel_name
-from snippets.sitebuild.notebooks import chapter_notebook, install_cell, write_if_changed
+from snippets.sitebuild.notebooks import (
+    chapter_notebook,
+    install_cell,
+    prerender,
+    write_if_changed,
+)
 from snippets.sitebuild.presentation import (
     number_equations,
     number_references,
@@ -98,6 +103,11 @@ class BackpropSiteConfig(Config):
     meta description; warn (fatal under --strict) when it has none."""
 
 
+# Highlighted code and converted output by content (see _format_python), for the life of the
+# process; the salt changes when the way they are made changes.
+_HTML: dict[str, str] = {}
+_HTML_SALT = "3"
+
 # Kept for the life of the process: `mkdocs serve` loads the configuration, and so makes a new
 # plugin, for every rebuild. A snapshot of a session's variables after each block lets an edit
 # to a later block resume instead of replaying the session (Executor._restore).
@@ -128,6 +138,14 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
         snippets_cfg["check_paths"] = True
 
         self.cache_dir = self.root / self.config.cache_dir if self.config.cache else None
+        # What a block's highlighted HTML depends on besides its text: the Markdown
+        # extensions' configuration and the versions of what renders it.
+        from importlib import metadata
+        versions = [metadata.version(d) for d in ("markdown", "pymdown-extensions", "pygments",
+                                                  "markdown-exec")]
+        self.markdown_digest = hashlib.sha256(json.dumps(
+            [config.markdown_extensions, config.mdx_configs, versions], sort_keys=True,
+            default=str).encode()).hexdigest()
         self.timeout = float(os.environ.get("BP_EXEC_TIMEOUT") or self.config.timeout) or None
         self.workers = default_workers()
         formatter = self._format_python
@@ -156,6 +174,7 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
                                  snapshots=_SNAPSHOTS if _serving else None)
         self.printed_anchors: list[tuple[str, File, str]] = []
         self.page_url = ""
+        self.html_keys: set[str] = set()
         self.notebook_css: dict[str, str] = {}
         self.notebook_classes: set[str] = set()
 
@@ -188,6 +207,9 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
             for stale in (self.root / ".cache" / "notebooks").glob("*.ipynb"):
                 if stale not in made:
                     stale.unlink()
+            jupyter = config.plugins.get("mkdocs-jupyter")
+            if jupyter is not None:
+                prerender(sorted(made), jupyter.config, workers=self.workers)
         return files
 
     def _add_figures(self, files: Files, config: Any) -> None:
@@ -345,6 +367,10 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
             page.present_anchor_ids |= set(self.figure_numbers.get(page.file.src_uri, {}))
         html, missing = number_references(html, lambda href, anchor:
                                           self._number_of(page, href, anchor, files))
+        if not self.config.execute:   # nothing was drawn: references to figures cannot hold
+            missing = [m for m in missing if "#fig-" not in m]
+            if page.present_anchor_ids is not None:
+                page.present_anchor_ids |= set(re.findall(r'href="#(fig-[\w-]+)"', html))
         for target in missing:
             log.warning(f"Doc file '{page.file.src_uri}' refers to '{target}', but there is "
                         "no such figure or equation")
@@ -425,13 +451,22 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
         )
         for key in [k for k in _SNAPSHOTS if k not in self.executor.keys_seen]:
             del _SNAPSHOTS[key]   # only what this build's blocks can resume from
+        html_dir = self.root / ".cache" / "html"
+        if self.config.cache and self.config.execute and html_dir.is_dir():
+            for path in html_dir.glob("*.html"):
+                if path.stem not in self.html_keys:
+                    path.unlink()
         if os.environ.get("BP_EXEC_TIMINGS"):  # for snippets/sitebuild/benchmark.py
             Path(os.environ["BP_EXEC_TIMINGS"]).write_text(
                 json.dumps({"pages": stats.seconds, "blocks": stats.blocks}))
 
     def _format_python(self, **kwargs: Any) -> str:
         """A block as the page shows it: its code (visible, or folded with ``source="folded"``,
-        for set-up and plotting code), then its output, marked as output."""
+        for set-up and plotting code), then its output, marked as output.
+
+        Highlighting code is most of what rendering a page costs, and the same code and the
+        same printed output highlight the same way: both are kept, by content, in
+        ``.cache/html`` and in the memory of ``mkdocs serve``."""
         code, session = kwargs["code"], kwargs.get("session") or ""
         fence = next((f for f in self.page_fences if f.session == session
                       and f.section.code.strip("\n") == code.strip("\n")), None)
@@ -440,35 +475,96 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
         source = kwargs.pop("source", "")
         shown = ""
         if source:
-            shown = markdown_exec.base_format(
+            shown = self._converted("code", code, lambda: markdown_exec.base_format(
                 language="python", run=lambda *args, **extra: "",
-                **{**kwargs, "source": "above", "html": False, "result": ""})
+                **{**kwargs, "source": "above", "html": False, "result": ""}))
             if source == "folded":
                 where = (f"{fence.section.path.name}, {fence.section.name}" if fence
                          else "code")
                 # Not in the search index: set-up and plotting code is not what readers
                 # search for, and it was half of the index every page loads.
-                shown = (f'<details class="bp-code" data-search-exclude="1"><summary>Code '
-                         f'<span class="bp-where">({where})</span></summary>\n{shown!s}\n'
-                         "</details>")
-        output = str(markdown_exec.base_format(language="python", run=self._run, **kwargs))
+                shown = (f'{_NOINDEX_START}<details class="bp-code">'
+                         f'<summary>Code <span class="bp-where">({where})</span></summary>\n'
+                         f'{shown}\n</details>{_NOINDEX_END}')
+        try:
+            text = self.executor.run(code, session)       # the result on_files computed
+        except BlockError as error:
+            # markdown-exec logs a WARNING (fatal under --strict) and shows this on the page,
+            # so `mkdocs serve` keeps serving and the page recovers once the snippet is fixed.
+            message = str(error)
+
+            def failed(*args: Any, **extra: Any) -> str:
+                raise markdown_exec.ExecutionError(message)
+            output = str(markdown_exec.base_format(language="python", run=failed, **kwargs))
+        else:
+            if kwargs.get("html") or not text:
+                output = text
+            else:        # printed text, or Markdown, which links relative to its page
+                where = "" if kwargs.get("result") else self.page_url
+                output = self._converted(f"output {kwargs.get('result')} {where}", text,
+                                         lambda: markdown_exec.base_format(
+                                             language="python",
+                                             run=lambda *args, **extra: text, **kwargs))
         if output.strip():
             # Printed output stays out of the search index; figures and tables (captions,
             # headers) go in.
             output = (f'<div class="bp-output-html">{output}</div>' if kwargs.get("html") else
-                      f'<div class="bp-output" data-search-exclude="1">{output}</div>')
-        return str(shown) + output  # plain strings: Markup + str would escape the str
+                      f'{_NOINDEX_START}<div class="bp-output">'
+                      f'{output}</div>{_NOINDEX_END}')
+        return shown + output
 
-    def _run(self, code: str, returncode: int | None = None, session: str | None = None,
-             id: str | None = None, **extra: Any) -> str:
-        try:
-            return self.executor.run(code, session or "")  # the result on_files computed
-        except BlockError as error:
-            # markdown-exec logs a WARNING (fatal under --strict) and shows this on the page,
-            # so `mkdocs serve` keeps serving and the page recovers once the snippet is fixed.
-            raise markdown_exec.ExecutionError(str(error)) from None
+    # Folded code and printed output stay out of the search index: around the search plugin's
+    # on_page_context (priority 0) the page holds only what it should index. (Marking them
+    # data-search-exclude did the same, but the plugin still parsed them, a span per
+    # highlighted token: most of its time.)
+    @event_priority(100)
+    def _before_search(self, context: Any, *, page: Any, config: Any, nav: Any) -> Any:
+        self._full_content = None
+        if page.content and _NOINDEX_START in page.content:
+            self._full_content = page.content.replace(_NOINDEX_START, "").replace(
+                _NOINDEX_END, "")
+            page.content = _NOINDEX.sub("", page.content)
+        return context
+
+    @event_priority(-100)
+    def _after_search(self, context: Any, *, page: Any, config: Any, nav: Any) -> Any:
+        if self._full_content is not None:
+            page.content, self._full_content = self._full_content, None
+        return context
+
+    on_page_context = CombinedEvent(_before_search, _after_search)
+
+    def _converted(self, kind: str, text: str, convert) -> str:
+        """``convert()`` as a plain string, kept by the digest of what it depends on."""
+        key = hashlib.sha256("\0".join([_HTML_SALT, self.markdown_digest, kind, text])
+                             .encode()).hexdigest()
+        if key in _HTML:
+            return _HTML[key]
+        path = self.root / ".cache" / "html" / f"{key}.html"
+        html = None
+        if self.config.cache and path.is_file():
+            # The first line is the digest of the rest: an entry damaged or edited on disk
+            # is made again, never served.
+            digest, _, stored = path.read_text(encoding="utf-8").partition("\n")
+            if hashlib.sha256(stored.encode()).hexdigest() == digest:
+                html = stored
+            else:
+                log.info(f"backprop-site: {path.name} in .cache/html was damaged; made again")
+        if html is None:
+            html = str(convert())    # plain strings: Markup + str would escape the str
+            if self.config.cache:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_text(hashlib.sha256(html.encode()).hexdigest() + "\n" + html,
+                               encoding="utf-8")
+                tmp.replace(path)
+        _HTML[key] = html
+        self.html_keys.add(key)
+        return html
 
 
+_NOINDEX_START, _NOINDEX_END = "<!--bp-noindex-->", "<!--/bp-noindex-->"
+_NOINDEX = re.compile(f"{_NOINDEX_START}.*?{_NOINDEX_END}", re.S)
 _MATHJAX = re.compile(r'<!-- Load mathjax -->\s*<script src=""> </script>\s*'
                       r'<!-- MathJax configuration -->\s*<script type="text/x-mathjax-config">'
                       r'.*?</script>', re.S)
