@@ -3,6 +3,8 @@ and the message names the page and, for code, the snippet file and line."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import FIXTURE_CONFIG
@@ -202,3 +204,22 @@ def test_descriptions_come_from_front_matter_or_the_first_plain_paragraph(fixtur
     result = fixture_site.build()
     assert result.returncode != 0
     assert "Doc file 'set.md' has no paragraph of plain text to describe it" in result.stdout
+
+
+def test_tex_katex_cannot_typeset_fails_the_build_naming_the_page(fixture_site):
+    """Math is typeset at build time; TeX that KaTeX rejects is a warning naming the page
+    and the expression (fatal under --strict), never red text for a reader to find."""
+    vendor_dir = Path(__file__).resolve().parents[1] / ".vendor"
+    option = "      cache_dir: .cache/exec\n"
+    config = FIXTURE_CONFIG.replace(option, option + f"      vendor_dir: {vendor_dir}\n")
+    fixture_site.write("mkdocs.yml", config + "  - pymdownx.arithmatex:\n      generic: true\n")
+    fixture_site.write("docs/index.md", "# Page\n\nFine: \\(x^2\\). Broken: \\(\\frac{1}{\\)\n")
+    result = fixture_site.build()
+    assert result.returncode != 0, result.stdout
+    assert "index.md" in result.stdout and "KaTeX" in result.stdout
+    assert "\\frac{1}{" in result.stdout, result.stdout
+    fixture_site.write("docs/index.md", "# Page\n\nFine: \\(x^2\\).\n")
+    result = fixture_site.build()
+    assert result.returncode == 0, result.stdout
+    page = fixture_site.html()
+    assert '<span class="katex">' in page and "\\(x^2\\)" not in page

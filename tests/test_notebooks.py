@@ -94,9 +94,11 @@ def test_the_downloaded_notebook_opens_with_the_pages_outputs(site, stem):
     printed = ["".join(o.text for o in cell.outputs if o.output_type == "stream").strip()
                for cell in code]
     assert [p for p in printed if p] == page_text_outputs(page)
-    figures = [o for cell in code for o in cell.outputs if o.output_type == "display_data"
-               and "<figure" in o.data.get("text/html", "")]
-    assert len(figures) == page.count('<figure class="bp-figure"')
+    shown = [o for cell in code for o in cell.outputs if o.output_type == "display_data"]
+    for kind in ("bp-figure", "bp-table"):
+        mark = f'<figure class="{kind}"'
+        assert sum(mark in o.data.get("text/html", "") for o in shown) == page.count(mark), kind
+    figures = [o for o in shown if "<figure" in o.data.get("text/html", "")]
     for figure in figures:
         assert figure.data["text/plain"].strip()                 # the alt text
         assert "<figcaption>" in figure.data["text/html"]

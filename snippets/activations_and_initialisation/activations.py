@@ -54,9 +54,12 @@ for name, g in ACTS.items():
     rows.append([name, f"{g.df(0.0):g}", f"{d.max():g}", kind])
 table(rows, header=["g", "g'(0)", "max g'", "values of g'"],
       caption="The derivatives of four activations, on [−10, 10]")
+# --8<-- [end:facts]
+
+# --8<-- [start:tanh_gap]
 gap = np.max(np.abs(TANH.df(x) - 4 * SIGMOID.df(2 * x)))
 print(f"max |tanh'(x) - 4 σ'(2x)| on [-10, 10]: {gap:.1e}")
-# --8<-- [end:facts]
+# --8<-- [end:tanh_gap]
 
 
 # --8<-- [start:sweep]

@@ -37,7 +37,7 @@ from snippets.sitebuild.browser import (
     watch_page,
 )
 
-TYPESET = ("() => document.querySelectorAll('.arithmatex:not([data-typeset])').length === 0")
+TYPESET = "() => document.fonts.ready.then(() => true)"   # math arrives typeset
 WIDTHS = {"laptop": 1280, "phone": 390}
 EAGER = """async () => {
   await document.fonts.ready;
@@ -61,7 +61,7 @@ def visit(browser, url: str) -> dict:
     page.on("response", lambda response: bodies.append(response))
     start = time.perf_counter()
     page.goto(url, wait_until="load")
-    page.wait_for_function(TYPESET)
+    page.evaluate(TYPESET)
     seconds = time.perf_counter() - start
     compressed = 0
     for response in bodies:
@@ -78,7 +78,7 @@ def reading(browser, url: str, width: int, read, scheme: str = "light") -> dict:
     """The reading metrics of one page at one width (see READING)."""
     context, page, _ = open_page(browser, url, width, scheme)
     page.goto(url, wait_until="load")
-    page.wait_for_function(TYPESET)
+    page.evaluate(TYPESET)
     page.evaluate("document.fonts.ready")
     page.wait_for_timeout(100)  # reading.js marks wide blocks once fonts are in
     metrics = page.evaluate(READING)
@@ -92,7 +92,7 @@ def screenshots(browser, url: str, name: str, folder: Path) -> None:
         for scheme in ("light", "dark"):
             context, page, _ = open_page(browser, url, width, scheme)
             page.goto(url, wait_until="load")
-            page.wait_for_function(TYPESET)
+            page.evaluate(TYPESET)
             page.evaluate(EAGER)   # a full-page screenshot shows the figures below the fold
             page.screenshot(path=str(folder / f"{name}-{width}-{scheme}.png"), full_page=True)
             context.close()

@@ -168,6 +168,13 @@ READING = r"""() => {
     .map((e) => ({text: label(e), over: e.scrollWidth - e.clientWidth,
                   scrolls: ["auto", "scroll"].includes(getComputedStyle(e).overflowX),
                   cue: e.classList.contains("bp-scrolls")}));
+  // An equation's number must not sit on the equation (KaTeX places it at the right edge).
+  const hits = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom
+    && b.top < a.bottom;
+  const tags = [...content.querySelectorAll(".katex-display :is(.tag, .katex-tag)")].filter(visible)
+    .filter((tag) => [...tag.parentElement.querySelectorAll(":scope > :is(.base, .katex-base)")]
+      .some((base) => hits(tag.getBoundingClientRect(), base.getBoundingClientRect())))
+    .map((tag) => label(tag.closest(".katex-display")));
   const article = content.querySelector("article") || content;
   const height = article.getBoundingClientRect().height;
   let mono = 0;
@@ -178,7 +185,7 @@ READING = r"""() => {
   }
   const links = document.querySelectorAll(".md-nav__link, .md-header__topic");
   const texts = [document.title, ...[...links].map((e) => e.textContent)];
-  return {figures, wide, math, monoShare: mono / height, height,
+  return {figures, wide, math, tags, monoShare: mono / height, height,
           tex: texts.filter((t) => /\\\(|\\\)|\\[a-zA-Z]+/.test(t)).map((t) => t.trim())};
 }"""
 

@@ -64,6 +64,7 @@ from snippets.sitebuild.execution import (
 )
 from snippets.sitebuild.fences import FenceError, scan_page
 from snippets.sitebuild.library import build_wheel, wheel_name
+from snippets.sitebuild.mathrender import MathRenderer
 from snippets.sitebuild.notebooks import (
     chapter_notebook,
     install_cell,
@@ -120,6 +121,8 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
         global _serving
         _serving = command == "serve"
 
+    math: MathRenderer | None = None   # kept across the rebuilds of `mkdocs serve`
+
     def on_config(self, config: Any) -> Any:
         self.root = Path(config.config_file_path).resolve().parent
         if str(self.root) not in sys.path:
@@ -160,8 +163,12 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
             vendor_root = self.root / self.config.vendor_dir
             try:
                 self.vendor_files = vendor.site_files(vendor_root)
+                katex = vendor.katex_script(vendor_root)
             except vendor.VendorError as error:
                 raise PluginError(str(error)) from None
+            math_cache = self.root / ".cache" / "math" if self.config.cache else None
+            if self.math is None or self.math.katex_js != katex:
+                self.math = MathRenderer(katex, math_cache)
         return config
 
     def on_pre_build(self, *, config: Any) -> None:
@@ -434,6 +441,8 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
         return output
 
     def on_post_build(self, *, config: Any) -> None:
+        if self.math is not None:
+            self.math.save()
         _plain_search_index(Path(config.site_dir) / "search" / "search_index.json")
         for name, css in self.notebook_css.items():
             target = Path(config.site_dir) / name
@@ -530,6 +539,12 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
     def _after_search(self, context: Any, *, page: Any, config: Any, nav: Any) -> Any:
         if self._full_content is not None:
             page.content, self._full_content = self._full_content, None
+        # Math typeset here, after search has read its TeX (which the index keeps as text).
+        if self.math is not None and page.content:
+            page.content, errors = self.math.page(
+                page.content, notebook=page.file.src_uri in self.notebook_of.values())
+            for error in errors:
+                log.warning(f"Doc file '{page.file.src_uri}': KaTeX cannot typeset: {error}")
         return context
 
     on_page_context = CombinedEvent(_before_search, _after_search)

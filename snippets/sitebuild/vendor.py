@@ -111,11 +111,19 @@ def installed_files(root: Path, package: Package) -> dict[str, Path]:
 def site_files(root: Path) -> dict[str, Path]:
     """Map site paths (``assets/vendor/...``) to the installed files the site serves: KaTeX,
     and Plot and D3 for the interactive figures."""
+    # KaTeX's scripts typeset at build time (snippets/sitebuild/mathrender.py); the browser
+    # gets the stylesheet and fonts only.
     files = {f"{SITE_PREFIX}/{name}": path
-             for name, path in installed_files(root, KATEX).items()}
+             for name, path in installed_files(root, KATEX).items()
+             if not name.endswith(".js")}
     for uri, (package, name) in CHART_FILES.items():
         files[uri] = installed_files(root, package)[name]
     return files
+
+
+def katex_script(root: Path = DEFAULT_DIR) -> Path:
+    """The installed katex.min.js, which typesets the site's math when it is built."""
+    return installed_files(root, KATEX)["katex.min.js"]
 
 
 def axe_script(root: Path = DEFAULT_DIR) -> Path:

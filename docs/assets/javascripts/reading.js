@@ -1,6 +1,8 @@
 // The reader's side of figures and wide blocks, on every page (Material announces each page,
 // also after instant navigation, on document$).
 document$.subscribe(({ body }) => {
+  // Material's search dialog has no accessible name (axe: aria-dialog-name).
+  body.querySelector(".md-search[role=dialog]")?.setAttribute("aria-label", "Search");
   // A figure opens at full size over the page; Escape, a click or a tap closes it. Without
   // JavaScript the same link opens the SVG file itself.
   for (const link of body.querySelectorAll("a.bp-zoom")) {
