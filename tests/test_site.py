@@ -131,7 +131,7 @@ def test_figures_are_svg_files_with_alt_text_and_a_caption(site):
             assert not image["src"].startswith("data:"), f"{page}: an inlined image"
             if "assets/figures/" in image["src"]:
                 target = (page.parent / image["src"]).resolve()
-                used.setdefault(target.name, set()).add(page.parent.name)
+                used.setdefault(target.name, set()).add(str(page.parent.relative_to(site)))
     svgs = sorted((site / "assets/figures").glob("*.svg"))
     assert len(svgs) >= 10 and {p.name for p in svgs} == set(used)
     for path in svgs:

@@ -23,7 +23,8 @@ SHORTCUTS = {"none": None, "identity, branch x 1": 1.0,
 streams = np.random.SeedSequence(2010).spawn(len(INITS) + 2)
 W = np.stack([init_weights(np.random.default_rng(stream), N, N, scheme,
                            stack=(max(DEPTHS), SEEDS))
-              for scheme, stream in zip(INITS.values(), streams, strict=False)],
+              for scheme, stream in zip(INITS.values(), streams,
+                                        strict=False)],
              axis=1)                         # (layer, init, seed, N, N)
 x = np.random.default_rng(streams[-2]).normal(size=(SEEDS, BATCH, N))
 top = np.random.default_rng(streams[-1]).normal(size=(len(DEPTHS), BATCH, N))
@@ -33,8 +34,8 @@ def profiles(g, branch):
     """For every layer l <= D and every depth D in DEPTHS, relative to the top
     layer D: the back-propagated gradient ||dL/dz_l|| / ||dL/dz_D|| and the
     weight gradient ||dL/dW_l|| / ||dL/dW_D||, each (depth, init, seed, layer),
-    NaN above D. Plain: every layer is
-    a = g(W a). Residual (``branch``, a number): blocks a + branch W_b g(W_a a).
+    NaN above D. Plain: every layer is a = g(W a). Residual (``branch``, a
+    number): blocks a + branch W_b g(W_a a).
     The network of depth D is the first D layers of the 100-layer one, so one
     backward pass serves every depth: each depth's gradient enters at its own
     top layer, as a channel of its own."""
@@ -49,7 +50,8 @@ def profiles(g, branch):
         if branch is not None and l % 2 == 1:
             out = out + a[-2]                  # the shortcut, around the block
         a.append(out)
-    G = np.zeros((len(DEPTHS), *a[0].shape[-2:]))[:, None, None]  # (D, 1, 1, B, N)
+    # (D, 1, 1, B, N)
+    G = np.zeros((len(DEPTHS), *a[0].shape[-2:]))[:, None, None]
     G = np.broadcast_to(G, (len(DEPTHS), *a[-1].shape)).copy()
     norms = np.full((2, len(DEPTHS), *W.shape[1:3], L), np.nan)
     skip = None
@@ -93,7 +95,8 @@ explorer(
                "format": "{} layers"},
               {"name": "activation", "label": "Activation",
                "values": list(ACTIVATIONS)},
-              {"name": "init", "label": "Initialisation", "values": list(INITS)},
+              {"name": "init", "label": "Initialisation",
+               "values": list(INITS)},
               {"name": "shortcut", "label": "Shortcuts",
                "values": list(SHORTCUTS)}],
     states=states, default=(50, "tanh", "Glorot", "none"),

@@ -16,11 +16,13 @@ curve_states = {}
 for depth in DEPTHS:
     for r, lr in enumerate(RATES):
         series = []
-        for kind, name in ((PLAIN, "plain"), (ZERO, "residual, branches at 0")):
-            c = runs[kind, depth].curves[:, :, r]          # (checkpoints, seeds)
-            alive = ~np.isnan(c).any(axis=0)               # seeds that never diverged
+        for kind, name in ((PLAIN, "plain"),
+                           (ZERO, "residual, branches at 0")):
+            c = runs[kind, depth].curves[:, :, r]   # (checkpoints, seeds)
+            alive = ~np.isnan(c).any(axis=0)        # seeds that never diverged
             if alive.sum() < len(alive):
-                name += f" ({len(alive) - alive.sum()} of {len(alive)} diverged)"
+                lost = len(alive) - alive.sum()
+                name += f" ({lost} of {len(alive)} diverged)"
             if not alive.any():
                 c = np.full((c.shape[0], 1), np.nan)
             c = np.clip(c[:, alive] if alive.any() else c, *LOSS_AXIS)

@@ -12,7 +12,8 @@ import snippets
 from snippets.sitebuild.fences import FenceError, find_section
 
 ROOT = Path(snippets.__file__).resolve().parent.parent
-KINDS = {"wrong": "wrong", "sloppy": "sloppy", "conditional": "needs a condition"}
+KINDS = {"wrong": "wrong", "sloppy": "sloppy",
+         "conditional": "needs a condition"}
 
 
 def load_entries(path=ROOT / "snippets" / "errata" / "entries.toml"):
@@ -27,25 +28,27 @@ def headings(chapter):
 
 
 def problems(entry):
-    """What is wrong with an entry: a missing page, anchor or snippet section, or
-    a section that the page does not run."""
+    """What is wrong with an entry: a missing page, anchor or snippet
+    section, or a section that the page does not run."""
     found = []
-    page = ROOT / "docs" / entry["chapter"]
+    chapter = entry["chapter"]
+    page = ROOT / "docs" / chapter
     if not page.is_file():
-        return [f"no page docs/{entry['chapter']}"]
-    if entry["anchor"] not in headings(entry["chapter"]):
-        found.append(f"docs/{entry['chapter']} has no heading #{entry['anchor']}")
+        return [f"no page docs/{chapter}"]
+    if entry["anchor"] not in headings(chapter):
+        found.append(f"docs/{chapter} has no heading #{entry['anchor']}")
     file, _, section = entry["snippet"].rpartition(":")
     try:
         find_section(ROOT / file, section)
     except (FenceError, OSError) as error:
         found.append(str(error))
     if f'--8<-- "{entry["snippet"]}"' not in page.read_text(encoding="utf-8"):
-        found.append(f"docs/{entry['chapter']} does not run {entry['snippet']}")
+        found.append(f"docs/{chapter} does not run {entry['snippet']}")
     if entry["kind"] not in KINDS:
         found.append(f"kind {entry['kind']!r} is not one of {sorted(KINDS)}")
     if any("|" in entry[key] for key in ("claim", "correct")):
-        found.append("a | would split the table: write \\lvert ... \\rvert in math")
+        found.append("a | would split the table: "
+                     "write \\lvert ... \\rvert in math")
     return found
 
 
@@ -53,14 +56,16 @@ entries = load_entries()
 errors = [f"entry {i + 1} ({e['note']}): {p}" for i, e in enumerate(entries)
           for p in problems(e)]
 if errors:
-    raise ValueError("errata entries that cannot be shown:\n" + "\n".join(errors))
+    raise ValueError("errata entries that cannot be shown:\n"
+                     + "\n".join(errors))
 
 print("| Note | As written | Correct statement | Shown in |")
 print("| --- | --- | --- | --- |")
 for e in entries:
     title = headings(e["chapter"])[e["anchor"]]
     link = f"[{title}]({e['chapter']}#{e['anchor']})"
-    cells = [f"{e['note']}, {KINDS[e['kind']]}", e["claim"], e["correct"], link]
+    cells = [f"{e['note']}, {KINDS[e['kind']]}", e["claim"], e["correct"],
+             link]
     print("| " + " | ".join(c.replace("\n", " ") for c in cells) + " |")
 print(f"\n{len(entries)} entries, from "
       f"{len({e['note'] for e in entries})} notes.")

@@ -23,23 +23,25 @@ def critical_tanh(q_star=0.05, nodes=61):
 
 
 SIGMA_W, SIGMA_B = critical_tanh()
-EX_NETWORKS = {   # activation, initialisation, gain, biases (random std, constant)
+# activation, initialisation, gain, biases (random std, constant)
+EX_NETWORKS = {
     "linear, Gaussian 1/n": (IDENTITY, "gaussian", 1.0, (0.0, 0.0)),
     "linear, orthogonal": (IDENTITY, "orthogonal", 1.0, (0.0, 0.0)),
     "ReLU, He": (RELU, "he", 1.0, (0.0, 0.0)),
     "ReLU, Gaussian 1/n, biases +0.5": (RELU, "gaussian", 1.0, (0.0, 0.5)),
-    "tanh, orthogonal, critical": (TANH, "orthogonal", SIGMA_W, (SIGMA_B, 0.0)),
+    "tanh, orthogonal, critical": (TANH, "orthogonal", SIGMA_W,
+                                   (SIGMA_B, 0.0)),
 }
 
 
-def spectra(g, init, gain, biases, name):
+def ex_spectra(g, init, gain, biases, name):
     """Sorted singular values of d a_l / d x, (len(EX_DEPTHS), EX_SEEDS,
     EX_WIDTH), for one network of depth 64 per seed, all seeds at once."""
     key = np.random.SeedSequence([64, list(EX_NETWORKS).index(name)])
     out = np.empty((len(EX_DEPTHS), EX_SEEDS, EX_WIDTH))
     streams = [s.spawn(3) for s in key.spawn(EX_SEEDS)]
-    W = np.stack([init_weights(np.random.default_rng(w), EX_WIDTH, EX_WIDTH, init,
-                               gain=gain, stack=(max(EX_DEPTHS),))
+    W = np.stack([init_weights(np.random.default_rng(w), EX_WIDTH, EX_WIDTH,
+                               init, gain=gain, stack=(max(EX_DEPTHS),))
                   for w, _, _ in streams], axis=1)      # (depth, seeds, n, n)
     std, constant = biases
     b = constant + std * np.stack([np.random.default_rng(s).normal(
@@ -58,7 +60,7 @@ def spectra(g, init, gain, biases, name):
     return out
 
 
-singular = {name: spectra(*spec, name) for name, spec in EX_NETWORKS.items()}
+singular = {name: ex_spectra(*spec, name) for name, spec in EX_NETWORKS.items()}
 rank = (np.arange(EX_WIDTH) + 0.5) / EX_WIDTH
 floor = 1e-6   # singular values below it are drawn at the floor (a log axis)
 states = {}
@@ -66,12 +68,13 @@ for name, s in singular.items():
     for d, depth in enumerate(EX_DEPTHS):
         v = np.maximum(s[d], floor)
         states[(depth, name)] = [{"name": "median of 5 seeds", "x": rank,
-                                  "y": np.median(v, axis=0), "lo": v.min(axis=0),
-                                  "hi": v.max(axis=0)}]
+                                  "y": np.median(v, axis=0),
+                                  "lo": v.min(axis=0), "hi": v.max(axis=0)}]
 explorer(
     controls=[{"name": "depth", "label": "Depth", "values": EX_DEPTHS,
                "format": "{} layers"},
-              {"name": "network", "label": "Network", "values": list(EX_NETWORKS)}],
+              {"name": "network", "label": "Network",
+               "values": list(EX_NETWORKS)}],
     states=states, default=(32, "tanh, orthogonal, critical"),
     x={"label": "rank (fraction of singular values)", "scale": "linear",
        "domain": [0, 1]},

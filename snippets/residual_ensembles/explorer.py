@@ -16,7 +16,9 @@ from snippets.figures import explorer
 
 BLOCKS = list(range(10, n + 1, 2))
 length_states = {}
-for name, magnitude in paths.items():     # (seeds, lengths 0..54): one path's gradient
+# magnitude: (seeds, lengths 0..54), the gradient one path of each length
+# carries
+for name, magnitude in paths.items():
     for blocks in BLOCKS:
         k = np.arange(blocks + 1)
         number = np.array([comb(blocks, int(j)) for j in k], dtype=float)
@@ -25,14 +27,16 @@ for name, magnitude in paths.items():     # (seeds, lengths 0..54): one path's g
         carried = number * magnitude[:, :blocks + 1]
         carried /= carried.sum(axis=-1, keepdims=True)
         length_states[(blocks, name)] = [
-            {"name": "share of the paths", "x": k, "y": number / 2.0 ** blocks},
+            {"name": "share of the paths", "x": k,
+             "y": number / 2.0 ** blocks},
             {"name": "share of the gradient", "x": k,
              "y": np.median(carried, axis=0), "lo": carried.min(axis=0),
              "hi": carried.max(axis=0)}]
 explorer(
     controls=[{"name": "blocks", "label": "Blocks", "values": BLOCKS,
                "format": "{} blocks"},
-              {"name": "branches", "label": "Branches", "values": list(paths)}],
+              {"name": "branches", "label": "Branches",
+               "values": list(paths)}],
     states=length_states, default=(54, "He-initialised"),
     x={"label": "path length k (blocks whose branch it enters)",
        "scale": "linear", "domain": [0, n]},

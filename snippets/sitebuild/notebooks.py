@@ -50,9 +50,10 @@ def install_cell(wheel_url: str) -> str:
     """The first code cell of a downloaded notebook: install the library it imports from the
     site, unless it is already importable (in a clone of the project)."""
     return (
-        "# The code below imports the site's small NumPy library (snippets.bp) and its figure\n"
-        "# helper (snippets.figures). In a clone of the project they are already there;\n"
-        "# anywhere else (Jupyter, Colab) this cell installs them from the site, once.\n"
+        "# The code below imports the site's small NumPy library (snippets.bp)\n"
+        "# and its figure helper (snippets.figures). In a clone of the project\n"
+        "# they are already there; anywhere else (Jupyter, Colab) this cell\n"
+        "# installs them from the site, once.\n"
         "try:\n"
         "    import snippets.bp\n"
         "except ModuleNotFoundError:\n"

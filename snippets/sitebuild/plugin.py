@@ -141,6 +141,10 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
         snippets_cfg["check_paths"] = True
 
         self.cache_dir = self.root / self.config.cache_dir if self.config.cache else None
+        # Beside the snippet cache (.cache/exec by default): the generated notebooks, and the
+        # highlighted HTML and typeset math kept by content. Two builds given two cache_dirs
+        # share nothing.
+        self.work_dir = (self.root / self.config.cache_dir).parent
         # What a block's highlighted HTML depends on besides its text: the Markdown
         # extensions' configuration and the versions of what renders it.
         from importlib import metadata
@@ -166,7 +170,7 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
                 katex = vendor.katex_script(vendor_root)
             except vendor.VendorError as error:
                 raise PluginError(str(error)) from None
-            math_cache = self.root / ".cache" / "math" if self.config.cache else None
+            math_cache = self.work_dir / "math" if self.config.cache else None
             if self.math is None or self.math.katex_js != katex:
                 self.math = MathRenderer(katex, math_cache)
         return config
@@ -210,8 +214,8 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
             for file in list(files.documentation_pages()):
                 if file.src_uri in self.fences and file.src_uri not in self.config.no_notebook:
                     self._add_notebook(file, files, config)
-            made = {self.root / ".cache" / uri for uri in self.notebook_of.values()}
-            for stale in (self.root / ".cache" / "notebooks").glob("*.ipynb"):
+            made = {self.work_dir / uri for uri in self.notebook_of.values()}
+            for stale in (self.work_dir / "notebooks").glob("*.ipynb"):
                 if stale not in made:
                     stale.unlink()
             jupyter = config.plugins.get("mkdocs-jupyter")
@@ -284,10 +288,10 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
         shown = chapter_notebook(markdown, file.src_uri, fences, results,
                                  display=lambda bundle: self._notebook_page_display(bundle,
                                                                                     page_url))
-        write_if_changed(shown, self.root / ".cache" / uri)
+        write_if_changed(shown, self.work_dir / uri)
         # A plain File rooted in .cache, not File.generated: mkdocs-jupyter wraps files in a
         # class that forwards attributes, and loses a generated file's stored source path.
-        files.append(File(uri, src_dir=str(self.root / ".cache"), dest_dir=config.site_dir,
+        files.append(File(uri, src_dir=str(self.work_dir), dest_dir=config.site_dir,
                           use_directory_urls=config.use_directory_urls))
         self.notebook_of[file.src_uri] = uri
         # What a reader downloads: figures as Jupyter shows them, and a first cell that
@@ -460,7 +464,7 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
         )
         for key in [k for k in _SNAPSHOTS if k not in self.executor.keys_seen]:
             del _SNAPSHOTS[key]   # only what this build's blocks can resume from
-        html_dir = self.root / ".cache" / "html"
+        html_dir = self.work_dir / "html"
         if self.config.cache and self.config.execute and html_dir.is_dir():
             for path in html_dir.glob("*.html"):
                 if path.stem not in self.html_keys:
@@ -555,7 +559,7 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
                              .encode()).hexdigest()
         if key in _HTML:
             return _HTML[key]
-        path = self.root / ".cache" / "html" / f"{key}.html"
+        path = self.work_dir / "html" / f"{key}.html"
         html = None
         if self.config.cache and path.is_file():
             # The first line is the digest of the rest: an entry damaged or edited on disk
