@@ -100,3 +100,18 @@ def test_every_line_of_code_a_page_shows_fits_without_scrolling(page):
                  for i, line in enumerate(section.code.splitlines())
                  if len(line) > SHOWN_COLUMNS]
     assert not long, "\n".join(long)
+
+
+NOTE_FILE = re.compile(r"\b\d{3}_[0-9a-f]{16}\.txt\b")   # a source note's file name
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in (ROOT / "docs").glob("*.md")
+                                         if p.name != "notes.md"))
+def test_pages_name_the_notes_by_number_and_link_to_their_retelling(page):
+    """A reader never sees the notes' files (notes.md may cite them as its sources): a page
+    says "note 002", and a chapter that does links to the notes' retelling on notes.md."""
+    text = (ROOT / "docs" / page).read_text()
+    found = NOTE_FILE.search(text)
+    assert found is None, f"docs/{page} names a note's file, {found and found[0]}"
+    if page.removesuffix(".md") in chapters() and re.search(r"\bnote 00\d\b", text, re.I):
+        assert re.search(r"\]\(notes\.md(#[^)]*)?\)", text), f"docs/{page} never links to notes.md"

@@ -60,7 +60,8 @@ def ex_spectra(g, init, gain, biases, name):
     return out
 
 
-singular = {name: ex_spectra(*spec, name) for name, spec in EX_NETWORKS.items()}
+singular = {name: ex_spectra(*spec, name)
+            for name, spec in EX_NETWORKS.items()}
 rank = (np.arange(EX_WIDTH) + 0.5) / EX_WIDTH
 floor = 1e-6   # singular values below it are drawn at the floor (a log axis)
 states = {}
