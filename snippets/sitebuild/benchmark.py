@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import html
 import itertools
 import json
 import os
@@ -109,7 +110,9 @@ def _serve_edit(project: Path, edit, marker, repeat: int) -> list[tuple[float, f
             while True:
                 with contextlib.suppress(OSError):
                     with urllib.request.urlopen(page_url, timeout=5) as response:
-                        if token in response.read().decode():
+                        # The code is highlighted: a token per span, so compare the text.
+                        shown = html.unescape(re.sub(r"<[^>]+>", "", response.read().decode()))
+                        if token in shown:
                             break
                 if time.perf_counter() - start > 120:
                     raise SystemExit("serve never showed the edit:\n" + "".join(lines[-40:]))
