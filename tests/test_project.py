@@ -115,3 +115,37 @@ def test_pages_name_the_notes_by_number_and_link_to_their_retelling(page):
     assert found is None, f"docs/{page} names a note's file, {found and found[0]}"
     if page.removesuffix(".md") in chapters() and re.search(r"\bnote 00\d\b", text, re.I):
         assert re.search(r"\]\(notes\.md(#[^)]*)?\)", text), f"docs/{page} never links to notes.md"
+
+
+def _section(text: str, heading: str) -> str:
+    """The body of the ``## heading`` section of a page ('' if there is none)."""
+    match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    return match[1] if match else ""
+
+
+@pytest.mark.parametrize("slug", [s for s in chapters() if s != "errata"])
+def test_a_chapter_ends_with_what_to_remember_and_exercises(slug):
+    """Three to five points to remember, then at least three exercises, each with a
+    solution folded by default (``??? success``), the last two sections of the page."""
+    text = (ROOT / "docs" / f"{slug}.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^## (.+)$", text, re.M)
+    assert headings[-2:] == ["What to remember", "Exercises"], headings[-3:]
+    points = re.findall(r"^- ", _section(text, "What to remember"), re.M)
+    assert 3 <= len(points) <= 5, f"{slug}: {len(points)} points to remember"
+    exercises = _section(text, "Exercises")
+    asked = re.findall(r"^(?:\d+\. |\*\*\d+\. )", exercises, re.M)
+    solved = re.findall(r"^ *\?\?\? success", exercises, re.M)
+    assert len(asked) >= 3 and len(solved) == len(asked), (slug, len(asked), len(solved))
+
+
+def test_the_prose_keeps_two_corrections_the_audit_made():
+    """Dynamical isometry is Saxe et al.'s term (2014), not Pennington et al.'s; the
+    variance argument's layer step multiplies by the weights of the layer above."""
+    spectra = (ROOT / "docs" / "jacobian-spectra.md").read_text(encoding="utf-8")
+    named = spectra.index("**dynamical isometry**")
+    assert "(references.md#saxe2014)" in spectra[max(0, named - 400):named]
+    activations = (ROOT / "docs" / "activations-and-initialisation.md").read_text(
+        encoding="utf-8")
+    steps = re.findall(r"\\operatorname\{diag\}\\bigl\(g'\(z_l\)\\bigr\)\\, (W_\{?[^\\]+)",
+                       activations)
+    assert steps and all(step.rstrip() == "W_{l+1}^" for step in steps), steps
