@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
@@ -11,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from snippets.sitebuild.benchmark import busy_cores
 
 ROOT = Path(__file__).resolve().parents[1]
 QUIET = {"NO_MKDOCS_2_WARNING": "1"}
@@ -122,17 +123,6 @@ def build_sites_at_once(dests: list[Path], envs: list[dict[str, str]],
     return logs
 
 
-@contextlib.contextmanager
-def busy_cores(count: int):
-    """``count`` processes that keep a core busy each, until the block ends."""
-    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
-                for _ in range(count)]
-    try:
-        yield
-    finally:
-        for spinner in spinners:
-            spinner.kill()
-            spinner.wait()
 
 
 @dataclass

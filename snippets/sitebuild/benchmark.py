@@ -71,8 +71,9 @@ def _edit_target(project: Path) -> tuple[Path, str]:
 
 
 @contextlib.contextmanager
-def _busy_cores(count: int):
-    """``count`` processes that spin on the CPU until the block ends."""
+def busy_cores(count: int):
+    """``count`` processes that keep a core busy each, until the block ends (the
+    benchmark's loaded scenario, and the tests' reproducibility under load)."""
     spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
                 for _ in range(count)]
     try:
@@ -197,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.repeat):
                 if before:
                     before()
-                with _busy_cores(load) if load else contextlib.nullcontext():
+                with busy_cores(load) if load else contextlib.nullcontext():
                     times.append(_build(project, env))
             results[name] = (statistics.median(t[0] for t in times),
                              statistics.median(t[1] for t in times))
