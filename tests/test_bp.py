@@ -27,6 +27,7 @@ from snippets.bp.activations import (
 from snippets.bp.gradcheck import (
     assert_close,
     check_network,
+    max_abs_diff,
     numerical_gradient,
     numerical_jacobian,
 )
@@ -407,3 +408,204 @@ def test_sgd_on_a_stack_steps_each_network_with_its_own_rate():
             assert_close(stack.layers[l - 1].b[i], expected, atol=1e-14, what=f"b{l} of {i}")
     with pytest.raises(ValueError, match=r"lr has shape \(2,\), expected \(\) or the stack's"):
         SGD(stack, lr=np.ones(2))
+
+
+# What a mutation run of snippets/bp found unpinned --------------------------------------
+# mutmut (configured in pyproject.toml) changed the core one token at a time; these tests
+# kill the mutants that changed a result, a dtype, a default or a message and survived.
+
+def test_builders_draw_every_array_from_the_stream_in_the_documented_order():
+    """Independent construction: the same generator, the draws written out in the order the
+    docstrings give; every array, activation, shortcut and dtype compared exactly."""
+    for dtype in (np.float64, np.float32):
+        net = build_residual_mlp(np.random.default_rng(31), 3, 2, TANH, init="glorot",
+                                 branch_scale=0.5, shortcut=0.7, n_in=2, n_out=4, dtype=dtype)
+        rng = np.random.default_rng(31)
+        expected = [(init_weights(rng, 3, 2, "glorot"), TANH, None, None)]
+        for k in range(2):
+            W_a = init_weights(rng, 3, 3, "glorot")
+            W_b = 0.5 * init_weights(rng, 3, 3, "glorot")
+            expected += [(W_a, TANH, None, None), (W_b, IDENTITY, 1 + 2 * k, 0.7 * np.eye(3))]
+        expected.append((init_weights(rng, 4, 3, "glorot"), IDENTITY, None, None))
+        mlp = build_mlp(np.random.default_rng(32), [2, 3, 3, 4, 4], TANH, init="standard",
+                        gain=1.5, out_g=SIGMOID, skip_every=2, dtype=dtype)
+        rng = np.random.default_rng(32)
+        W1, W2 = (init_weights(rng, 3, n_in, "standard", gain=1.5) for n_in in (2, 3))
+        P2 = init_weights(rng, 3, 2, "glorot")
+        W3, W4 = (init_weights(rng, 4, n_in, "standard", gain=1.5) for n_in in (3, 4))
+        P4 = init_weights(rng, 4, 3, "glorot")
+        expected_mlp = [(W1, TANH, None, None), (W2, TANH, 0, P2), (W3, TANH, None, None),
+                        (W4, SIGMOID, 2, P4)]
+        for built, layers in ((net, expected), (mlp, expected_mlp)):
+            assert len(built.layers) == len(layers)
+            for l, (layer, (W, g, skip, P)) in enumerate(zip(built.layers, layers,
+                                                             strict=True), start=1):
+                assert layer.W.dtype == layer.b.dtype == dtype, (dtype, l)
+                assert_close(layer.W, W.astype(dtype), atol=0, what=f"W{l}")
+                assert not layer.b.any() and layer.b.shape == (W.shape[0],)
+                assert layer.g is g and layer.skip == skip, l
+                if P is None:
+                    assert layer.P is None, l
+                else:
+                    assert layer.P.dtype == dtype
+                    assert_close(layer.P, P.astype(dtype), atol=0, what=f"P{l}")
+        assert mlp.param_names() == ["W1", "b1", "W2", "b2", "P2", "W3", "b3", "W4", "b4", "P4"]
+    # skip_every = 3 in four layers: one shortcut, from a_0 into layer 3
+    assert [layer.skip for layer in build_mlp(np.random.default_rng(0), [2] * 5,
+                                              skip_every=3).layers] == [None, None, 0, None]
+
+
+def test_zero_last_starts_every_block_as_the_identity_with_the_same_draws():
+    zero = build_residual_mlp(np.random.default_rng(33), 3, 2, zero_last=True)
+    drawn = build_residual_mlp(np.random.default_rng(33), 3, 2)
+    for k in range(2):
+        assert_close(zero.layers[2 * k].W, drawn.layers[2 * k].W, atol=0, what="W_a")
+        assert zero.layers[2 * k + 1].W.shape == (3, 3)
+        assert not zero.layers[2 * k + 1].W.any()
+    x = np.random.default_rng(34).normal(size=(4, 3))
+    assert_close(zero.forward(x).a[-1], x, atol=0, what="identity blocks")
+
+
+def test_init_defaults_are_he_gain_one_float64():
+    W = init_weights(np.random.default_rng(35), 4, 3)
+    assert W.dtype == np.float64
+    assert_close(W, init_weights(np.random.default_rng(35), 4, 3, "he", gain=1.0), atol=0)
+
+
+@pytest.mark.parametrize("n_out, n_in", [(5, 3), (3, 5), (4, 4)])
+def test_orthogonal_is_the_sign_fixed_qr_of_a_gaussian_for_each_matrix_of_a_stack(n_out, n_in):
+    """Independent computation, one matrix at a time: Q of A = QR with the signs of diag(R)
+    moved into Q (what makes the draw Haar-distributed), transposed when n_out < n_in."""
+    W = init_weights(np.random.default_rng(36), n_out, n_in, "orthogonal", gain=2.0,
+                     stack=(3,))
+    A = np.random.default_rng(36).normal(size=(3, max(n_out, n_in), min(n_out, n_in)))
+    assert W.shape == (3, n_out, n_in)
+    for i in range(3):
+        Q, R = np.linalg.qr(A[i])
+        Q = Q * np.sign(np.diag(R))
+        assert_close(W[i], 2.0 * (Q if n_out >= n_in else Q.T), atol=1e-14, what=f"W[{i}]")
+
+
+def test_sgd_on_one_network_defaults_to_momentum_0_9():
+    from snippets.bp.optim import SGD
+
+    rng = np.random.default_rng(37)
+    net = build_mlp(rng, [2, 3, 1], TANH)
+    names = net.param_names()
+    before = {name: net.param(name).copy() for name in names}
+    opt = SGD(net, lr=0.1)
+    x, y = rng.normal(size=(4, 2)), rng.normal(size=(4, 1))
+    grads = []
+    for _ in range(2):
+        fwd = net.forward(x)
+        grads.append(net.backward(fwd, losses.squared_error_grad(fwd.a[-1], y)))
+        opt.step(grads[-1])
+    for name in names:
+        g1, g2 = grads[0].param(name), grads[1].param(name)
+        expected = before[name] - 0.1 * g1 - (0.9 * 0.1 * g1 + 0.1 * g2)
+        assert_close(net.param(name), expected, atol=1e-15, what=name)
+
+
+def test_check_network_defaults_catch_one_part_in_ten_thousand_and_name_the_array():
+    rng = np.random.default_rng(38)
+    net = with_random_biases(build_mlp(rng, [3, 4, 2], TANH), rng)
+    x, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+
+    def loss(y_hat):
+        return losses.squared_error(y_hat, y)
+
+    def grad(y_hat):
+        return losses.squared_error_grad(y_hat, y)
+
+    assert sorted(check_network(net, x, loss, grad)) == ["W1", "W2", "b1", "b2", "x"]
+    with pytest.raises(AssertionError, match=r"^dL/dx: "):
+        check_network(net, x, loss, lambda y_hat: (1 + 1e-4) * grad(y_hat))
+
+    class OffInW2(MLP):
+        def backward(self, fwd, grad_out):
+            grads = super().backward(fwd, grad_out)
+            grads.W[2] = grads.W[2] * (1 + 1e-4)
+            return grads
+
+    with pytest.raises(AssertionError, match=r"^dL/dW2: "):
+        check_network(OffInW2(net.layers), x, loss, grad)
+    # a step of 1e-2 is too coarse for the default tolerances: the step is passed through
+    with pytest.raises(AssertionError, match=r"^dL/dx: "):
+        check_network(net, x, loss, grad, h=1e-2)
+
+
+def test_finite_differences_use_the_step_given_and_refuse_vector_functions():
+    # the central difference of v^3 is exactly 3 v^2 + h^2
+    g = numerical_gradient(lambda v: float(np.sum(v ** 3)), np.array([1.0, 2.0]), h=0.5)
+    assert_close(g, np.array([3.25, 12.25]), atol=1e-14, what="central difference of v^3")
+    with pytest.raises(ValueError, match=r"scalar function; f\(x\) has shape \(2,\), expected"):
+        numerical_gradient(lambda v: v * 2, np.ones(2))
+
+
+def test_the_checker_reports_where_and_fails_on_nan():
+    with pytest.raises(AssertionError, match=r"worst at index \(1,\), shape \(3,\)"):
+        # rtol makes the bound differ per entry: index 1 is over it, index 0 (bigger) is not
+        assert_close(np.array([10.5, 0.0, 0.0]), np.array([10.0, 1e-3, 0.0]), atol=0,
+                     rtol=0.1, what="g")
+    with pytest.raises(AssertionError, match="g: "):
+        assert_close(np.zeros(2), np.array([0.0, np.nan]), atol=1.0, what="g")
+    assert assert_close(np.zeros(0), np.zeros(0), atol=0) == 0.0
+    x = np.array([1.0, -2.0])
+    assert max_abs_diff(x, x) == 0.0
+    with pytest.raises(ValueError, match=r"shapes \(3,\) and \(3, 1\): they must be equal"):
+        max_abs_diff(np.ones(3), np.ones((3, 1)))
+
+
+def test_derivative_conventions_at_the_kink_and_integer_input():
+    zero = np.zeros(1)
+    assert RELU.df(zero)[0] == 0.0                  # documented: 0 at the kink, as PyTorch
+    assert LEAKY_RELU.df(zero)[0] == 0.01           # documented: 0 counts as negative
+    z = np.array([-2, 0, 3])
+    for g in ACTIVATIONS.values():
+        assert g(z).dtype == g.df(z).dtype == np.float64, g.name
+        assert_close(g(z), g(z.astype(np.float64)), atol=0, what=g.name)
+    z32 = np.array([[-1.0, 2.0]], dtype=np.float32)
+    assert RELU.jacobian(z32).dtype == np.float32
+    assert dense_jacobian_weights(z32[0], 3).dtype == np.float32
+    with pytest.raises(ValueError, match=r"jacobian needs z of shape \(n,\) or \(batch, n\); "
+                                         r"got \(1, 1, 2\)"):
+        RELU.jacobian(z32[None])
+    with pytest.raises(ValueError, match=r"a has shape \(1, 2\), expected \(n_in,\)"):
+        dense_jacobian_weights(z32, 3)
+    with pytest.raises(ValueError, match=r"a has shape \(4, 2\), expected \(batch, 3\)"):
+        dense_backward(np.zeros((2, 3)), np.zeros((4, 2)), np.zeros((4, 2)))
+
+
+def test_losses_keep_the_precision_they_get_and_stay_finite_row_by_row():
+    for dtype, expected in ((np.float16, np.float32), (np.float32, np.float32),
+                            (np.int64, np.float64), (np.float64, np.float64)):
+        y_hat, y = np.array([[1, 2]], dtype=dtype), np.array([[0, 2]], dtype=dtype)
+        assert losses.squared_error_grad(y_hat, y).dtype == expected, dtype
+        assert losses.softmax(y_hat).dtype == expected, dtype
+    assert type(losses.squared_error(np.ones((2, 3)), np.zeros((2, 3)))) is float
+    # each row shifted by its own maximum: no overflow in row 0, no underflow in row 1
+    s = losses.softmax(np.array([[1000.0, 999.0], [0.0, -1.0]]))
+    e = np.exp(-1.0)
+    assert_close(s, np.array([[1, e], [1, e]]) / (1 + e), atol=1e-15, what="softmax rows")
+    with pytest.raises(ValueError, match="needs x > 0"):
+        losses.log_output_cross_entropy(np.array([0.0, 1.0]), np.array([0.0, 1.0]))
+
+
+def test_network_messages_name_the_array_and_the_layer():
+    rng = np.random.default_rng(39)
+    net = build_mlp(rng, [3, 3, 3, 3, 3], skip_every=2)
+    fwd = net.forward(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"grad_out has shape \(2, 2\), expected \(2, 3\)"):
+        net.backward(fwd, np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"^layer 4 has a shortcut from a_2, before a_3"):
+        net.tail(3)
+    assert [layer.skip for layer in net.tail(2).layers] == [None, 0]
+    stack = MLP.stack([build_mlp(rng, [2, 3, 1]) for _ in range(2)])
+    with pytest.raises(ValueError, match=r"x has shape \(5, 4\), expected \(batch, 2\)"):
+        stack.forward(np.zeros((5, 4)))
+    with pytest.raises(ValueError, match="only networks of one architecture stack"):
+        MLP.stack([build_mlp(rng, [2, 3, 1]), build_mlp(rng, [2, 3, 1], TANH)])
+    stack32 = MLP.stack([build_mlp(rng, [2, 3, 1], dtype=np.float32) for _ in range(2)])
+    grads = stack32.backward(stack32.forward(np.ones((4, 2), dtype=np.float32)),
+                             np.ones((2, 4, 1), dtype=np.float32))
+    assert {grads.param(name).dtype for name in stack32.param_names()} == {np.dtype("float32")}

@@ -96,7 +96,9 @@ def assert_close(analytic, numeric, *, atol: float, rtol: float = 0.0, what: str
     diff = np.abs(analytic - numeric)
     worst = float(diff.max(initial=0.0))
     bound = atol + rtol * np.abs(numeric)
-    if np.any(diff > bound) or not np.all(np.isfinite(analytic)):
+    # NaN compares False with everything: without this a check against NaN would pass.
+    finite = np.all(np.isfinite(analytic)) and np.all(np.isfinite(numeric))
+    if np.any(diff > bound) or not finite:
         where = np.unravel_index(np.argmax(diff - bound), diff.shape) if diff.size else ()
         raise AssertionError(
             f"{what}: max |analytic - numeric| = {worst:.3e} exceeds atol={atol:g}, "
