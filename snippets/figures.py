@@ -89,6 +89,18 @@ def tick_label(value: float, _position=None) -> str:
     return f"{mantissa}e{int(exponent)}".replace("-", "\N{MINUS SIGN}")
 
 
+def sig(x: float, digits: int = 2) -> str:
+    """x to ``digits`` significant digits, for tables and prose: 0.43, 84 or 3.5e−32.
+
+    >>> [sig(v) for v in (0.4321, 84.0, 3.456e-32, 1.0)]
+    ['0.43', '84', '3.5e−32', '1.0']
+    """
+    if 0.01 <= abs(x) < 100:
+        return f"{x:#.{digits}g}".rstrip(".")
+    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+    return f"{mantissa}e{int(exponent)}".replace("-", "−")
+
+
 def _legible_log_axes(fig) -> None:
     """Full-size labels on log axes, and minor ticks only at 2 and 5 times each power of ten
     where the axis spans few decades (none where it spans many: they would be a blur, and

@@ -6,20 +6,12 @@ import numpy as np
 
 from snippets.bp.activations import LEAKY_RELU, RELU, SIGMOID, TANH
 from snippets.bp.mlp import MLP, build_mlp
-from snippets.figures import show, subplots, table
+from snippets.figures import show, sig, subplots, table
 
 ACTS = {"sigmoid": SIGMOID, "tanh": TANH, "ReLU": RELU,
         "LeakyReLU": LEAKY_RELU}
 INITS = {"N(0, 1/n)": "gaussian", "Glorot": "glorot", "He": "he"}
 SEEDS = 5                     # independent networks behind every random claim
-
-
-def sig(x, digits=2):
-    """x to `digits` significant digits: 0.43, 84 or 3.5e−32."""
-    if 0.01 <= abs(x) < 100:
-        return f"{x:#.{digits}g}".rstrip(".")
-    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
-    return f"{mantissa}e{int(exponent)}".replace("-", "−")
 
 
 def median_range(values):

@@ -6,7 +6,7 @@ import numpy as np
 from snippets.bp.activations import IDENTITY, RELU, SIGMOID, TANH
 from snippets.bp.init import init_weights
 from snippets.bp.mlp import MLP, build_mlp
-from snippets.figures import show, subplots, table
+from snippets.figures import show, sig, subplots, table
 
 SEEDS = 5                     # independent draws behind every random claim
 EULER_GAMMA = 0.5772156649015329
@@ -27,14 +27,6 @@ def resolvable(s_min, s_max):
     in float64 carries errors of about 1e-16 times its largest singular
     value."""
     return np.where(s_min > 1e-13 * s_max, s_min, np.nan)
-
-
-def sig(x, digits=2):
-    """x to `digits` significant digits: 0.43, 84 or 3.5e−32."""
-    if 0.01 <= abs(x) < 100:
-        return f"{x:#.{digits}g}".rstrip(".")
-    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
-    return f"{mantissa}e{int(exponent)}".replace("-", "−")
 
 
 def median_range(values):
