@@ -456,6 +456,8 @@ def test_builders_draw_every_array_from_the_stream_in_the_documented_order():
 
 
 def test_zero_last_starts_every_block_as_the_identity_with_the_same_draws():
+    plain = build_residual_mlp(np.random.default_rng(0), 3, 2)
+    assert [layer.P for layer in plain.layers] == [None] * 4   # identity shortcuts: no P
     zero = build_residual_mlp(np.random.default_rng(33), 3, 2, zero_last=True)
     drawn = build_residual_mlp(np.random.default_rng(33), 3, 2)
     for k in range(2):
@@ -529,6 +531,9 @@ def test_check_network_defaults_catch_one_part_in_ten_thousand_and_name_the_arra
 
     with pytest.raises(AssertionError, match=r"^dL/dW2: "):
         check_network(OffInW2(net.layers), x, loss, grad)
+    # rtol is passed through: a loss a million times larger has finite differences off by
+    # about 1e-4 in absolute terms, within rtol = 1e-6 of gradients of order 1e6
+    check_network(net, x, lambda y_hat: 1e6 * loss(y_hat), lambda y_hat: 1e6 * grad(y_hat))
     # a step of 1e-2 is too coarse for the default tolerances: the step is passed through
     with pytest.raises(AssertionError, match=r"^dL/dx: "):
         check_network(net, x, loss, grad, h=1e-2)
@@ -550,6 +555,8 @@ def test_the_checker_reports_where_and_fails_on_nan():
     with pytest.raises(AssertionError, match="g: "):
         assert_close(np.zeros(2), np.array([0.0, np.nan]), atol=1.0, what="g")
     assert assert_close(np.zeros(0), np.zeros(0), atol=0) == 0.0
+    with pytest.raises(AssertionError, match=r"^max \|analytic - numeric\| = 1\.000e\+00"):
+        assert_close(np.zeros(1), np.ones(1), atol=0)       # no name: the message starts plain
     x = np.array([1.0, -2.0])
     assert max_abs_diff(x, x) == 0.0
     with pytest.raises(ValueError, match=r"shapes \(3,\) and \(3, 1\): they must be equal"):
@@ -587,7 +594,7 @@ def test_losses_keep_the_precision_they_get_and_stay_finite_row_by_row():
     s = losses.softmax(np.array([[1000.0, 999.0], [0.0, -1.0]]))
     e = np.exp(-1.0)
     assert_close(s, np.array([[1, e], [1, e]]) / (1 + e), atol=1e-15, what="softmax rows")
-    with pytest.raises(ValueError, match="needs x > 0"):
+    with pytest.raises(ValueError, match=r"^log_output_cross_entropy needs x > 0 everywhere$"):
         losses.log_output_cross_entropy(np.array([0.0, 1.0]), np.array([0.0, 1.0]))
 
 

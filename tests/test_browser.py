@@ -103,8 +103,7 @@ FIRST_VISIT_KIB = 250
 PALETTE_RULES = ["color-contrast", "link-in-text-block"]
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_page_in_both_palettes(browser, base_url, site, path):
+def check_page_in_both_palettes(browser, base_url, site, path):
     """Loads without console errors or requests off 127.0.0.1; math typeset; figures
     loaded, with alt text, drawn for the palette (never inverted by a filter); no serious or
     critical axe-core violations. At 1280 and 390 px (the same page, resized as a reader turns
@@ -169,8 +168,7 @@ def test_page_in_both_palettes(browser, base_url, site, path):
             context.close()
 
 
-@pytest.mark.parametrize("slug", sorted(CHAPTERS))
-def test_figures_are_numbered_referred_to_and_open_full_size(browser, base_url, slug):
+def check_figures_are_numbered_referred_to_and_open_full_size(browser, base_url, site, slug):
     context, page, _ = open_page(browser, f"{base_url}{slug}/")
     try:
         figures = page.eval_on_selector_all(
@@ -194,8 +192,7 @@ def test_figures_are_numbered_referred_to_and_open_full_size(browser, base_url, 
         context.close()
 
 
-@pytest.mark.parametrize("slug", sorted(CHAPTERS))
-def test_a_first_visit_is_light(browser, base_url, slug):
+def check_a_first_visit_is_light(browser, base_url, site, slug):
     """Every byte a first visit loads, compressed as a web server sends it."""
     import gzip
 
@@ -234,7 +231,7 @@ def test_palette_toggle_switches_light_and_dark(browser, base_url):
         context.close()
 
 
-def test_instant_navigation_keeps_math_typeset(browser, base_url):
+def check_instant_navigation_keeps_math_typeset(browser, base_url, site, _=None):
     """From the home page to every chapter through Material's instant navigation, which
     swaps the content without a page load: the math of each chapter arrives typeset."""
     context, page, watch = open_page(browser, base_url)
@@ -352,8 +349,7 @@ def _drawn(page, figure) -> dict:
     }""", figure)
 
 
-@pytest.mark.parametrize("slug", EXPLORER_PAGES)
-def test_interactive_figures_draw_the_computed_results(browser, base_url, site, slug):
+def check_interactive_figures_draw_the_computed_results(browser, base_url, site, slug):
     """Each control at three positions (the others at their defaults): the state drawn is
     the one chosen, and every value drawn (a dot's label and its position on the axes) is
     the value the build's NumPy results hold for that state. Controls work by keyboard and
@@ -435,3 +431,59 @@ def check_drawn(drawn: dict, definition: dict, key: str) -> None:
         clipped = min(max(value, min(y_domain)), max(y_domain))
         assert abs(cy - scale(clipped, y_domain, y_range, y_type)) < 0.6, (title, cy)
         assert abs(cx - scale(match[0][0][1], x_domain, x_range, x_type)) < 0.6, (title, cx)
+
+
+# The page checks above run two pages at a time (tests/browser_pool.py); each test below
+# reports its own page's verdict. Only the pages of the tests selected are checked.
+
+POOLED = {  # test -> (check, its parameter), longest first
+    "test_instant_navigation_keeps_math_typeset": ("check_instant_navigation_keeps_math_typeset",
+                                                   None),
+    "test_page_in_both_palettes": ("check_page_in_both_palettes", "path"),
+    "test_interactive_figures_draw_the_computed_results": (
+        "check_interactive_figures_draw_the_computed_results", "slug"),
+    "test_figures_are_numbered_referred_to_and_open_full_size": (
+        "check_figures_are_numbered_referred_to_and_open_full_size", "slug"),
+    "test_a_first_visit_is_light": ("check_a_first_visit_is_light", "slug"),
+}
+
+
+@pytest.fixture(scope="session")
+def pooled(request, browser, base_url, site):
+    from tests.browser_pool import run_checks
+
+    tasks = []
+    for name, (check, param) in POOLED.items():
+        tasks += [(check, item.callspec.params[param] if param else None)
+                  for item in request.session.items if item.originalname == name]
+    return run_checks(__name__, tasks, site, base_url)
+
+
+def _verdict(pooled, check: str, item=None) -> None:
+    verdict = pooled[(check, item)]
+    if verdict is not None:
+        pytest.fail(verdict, pytrace=False)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_in_both_palettes(pooled, path):
+    _verdict(pooled, "check_page_in_both_palettes", path)
+
+
+@pytest.mark.parametrize("slug", sorted(CHAPTERS))
+def test_figures_are_numbered_referred_to_and_open_full_size(pooled, slug):
+    _verdict(pooled, "check_figures_are_numbered_referred_to_and_open_full_size", slug)
+
+
+@pytest.mark.parametrize("slug", sorted(CHAPTERS))
+def test_a_first_visit_is_light(pooled, slug):
+    _verdict(pooled, "check_a_first_visit_is_light", slug)
+
+
+def test_instant_navigation_keeps_math_typeset(pooled):
+    _verdict(pooled, "check_instant_navigation_keeps_math_typeset")
+
+
+@pytest.mark.parametrize("slug", EXPLORER_PAGES)
+def test_interactive_figures_draw_the_computed_results(pooled, slug):
+    _verdict(pooled, "check_interactive_figures_draw_the_computed_results", slug)

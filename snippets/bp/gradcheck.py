@@ -88,9 +88,10 @@ def assert_close(analytic, numeric, *, atol: float, rtol: float = 0.0, what: str
     1.000088900582341e-12
     """
     analytic, numeric = np.asarray(analytic), np.asarray(numeric)
+    named = f"{what}: " if what else ""
     if analytic.shape != numeric.shape:
         raise AssertionError(
-            f"{what}: analytic result has shape {analytic.shape}, "
+            f"{named}analytic result has shape {analytic.shape}, "
             f"finite differences give {numeric.shape}"
         )
     diff = np.abs(analytic - numeric)
@@ -101,7 +102,7 @@ def assert_close(analytic, numeric, *, atol: float, rtol: float = 0.0, what: str
     if np.any(diff > bound) or not finite:
         where = np.unravel_index(np.argmax(diff - bound), diff.shape) if diff.size else ()
         raise AssertionError(
-            f"{what}: max |analytic - numeric| = {worst:.3e} exceeds atol={atol:g}, "
+            f"{named}max |analytic - numeric| = {worst:.3e} exceeds atol={atol:g}, "
             f"rtol={rtol:g} (worst at index {tuple(int(i) for i in where)}, shape {diff.shape})"
         )
     return worst
