@@ -187,6 +187,41 @@ def test_entries_do_not_measure_a_matrix():
     assert largest < 1
 
 
+def test_weights_of_gain_1_1_explode_only_without_an_activation():
+    """Note 002's "slightly larger than 1": the same orthogonal weights times 1.1 (every
+    singular value 1.1), the gradient ratio from explicit products of layer Jacobians (the
+    first ones against central differences), for each activation."""
+    n, gain, depths = 32, 1.1, (10, 50)
+    w_ss, x_ss, c_ss = np.random.SeedSequence(7).spawn(3)
+    A = np.random.default_rng(w_ss).normal(size=(SEEDS, 50, n, n))
+    X = np.random.default_rng(x_ss).normal(size=(SEEDS, n))
+    C = np.random.default_rng(c_ss).normal(size=(SEEDS, n))
+    rows = table_rows(PRINTED, "‖∂L/∂x‖ / ‖∂L/∂a_D‖ when every singular value", 4)
+    medians = {}
+    for cells, g in zip(rows, (IDENTITY, TANH, RELU, SIGMOID), strict=True):
+        assert cells[0] == g.name
+        ratios = np.zeros((len(depths), SEEDS))
+        for s in range(SEEDS):
+            a, J = X[s], np.eye(n)
+            for l in range(50):
+                Q, R = np.linalg.qr(A[s, l])
+                W = gain * Q * np.sign(np.diag(R))
+                if l == 0:
+                    assert singular_values(W) == pytest.approx(np.full(n, gain))
+                J_l = layer_jacobian(g, W, a) if s == 0 and l < 2 else g.df(W @ a)[:, None] * W
+                a, J = g(W @ a), J_l @ J
+                if l + 1 in depths:
+                    ratios[depths.index(l + 1), s] = (np.linalg.norm(J.T @ C[s])
+                                                      / np.linalg.norm(C[s]))
+        assert agrees_over_seeds(cells[1], ratios[0]) and agrees_over_seeds(cells[2], ratios[1])
+        medians[g.name] = np.median(ratios, axis=1)
+    assert medians["identity"] == pytest.approx(gain ** np.array(depths), rel=1e-9)
+    # the prose: sigmoid about thirty orders down at 50, ReLU several, tanh below 1 throughout
+    assert 1e-33 < medians["sigmoid"][1] < 1e-27
+    assert 1e-9 < medians["relu"][1] < 1e-3
+    assert medians["tanh"].max() < 1
+
+
 # --- the norm bound -------------------------------------------------------------------------
 
 def test_bound_table_against_explicit_jacobians():

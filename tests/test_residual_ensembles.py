@@ -18,6 +18,34 @@ from snippets.residual_ensembles import exercises
 HE, SCALED = page.paths["He-initialised"], page.paths["scaled by 0.25"]
 
 
+def test_similar_outputs_give_twice_the_identity_and_a_small_branch_gives_the_identity():
+    """Note 000's step: each Jacobian against central differences, every number of the table
+    recomputed, and the prose's bounds over every draw."""
+    width = 8
+    rngs = [np.random.default_rng(np.random.SeedSequence(2016, spawn_key=(7, s)))
+            for s in range(page.SEEDS)]
+    layer, branch = page.cases.values()
+    for rng, (out_in, block), (out_in_f, block_f) in zip(rngs, layer, branch, strict=True):
+        a = 0.1 * rng.normal(size=width)
+        W = np.eye(width) + 0.01 * rng.normal(size=(width, width))
+        J = numerical_jacobian(lambda v, W=W: np.tanh(W @ v), a)
+        assert J.shape == (width, width)
+        assert_close(block, J + np.eye(width), atol=1e-8, what="J_N + I")
+        assert out_in == pytest.approx(np.linalg.norm(np.tanh(W @ a) - a) / np.linalg.norm(a))
+        V = rng.normal(size=(width, width)) / np.sqrt(width)
+        x = rng.normal(size=width)
+        J_f = numerical_jacobian(lambda v, V=V: 0.01 * np.tanh(V @ v), x)
+        assert_close(block_f, np.eye(width) + J_f, atol=1e-8, what="I + J_f")
+        assert out_in_f == pytest.approx(np.linalg.norm(0.01 * np.tanh(V @ x) - x)
+                                         / np.linalg.norm(x))
+        size = np.sqrt(width)                               # Frobenius norm of I
+        assert out_in < 0.1                                 # "a few percent"
+        assert np.linalg.norm(block - 2 * np.eye(width)) / (2 * size) < 0.03   # "about 2%"
+        assert np.linalg.norm(block - np.eye(width)) / size > 0.9
+        assert np.linalg.norm(block_f - np.eye(width)) / size < 0.01
+        assert out_in_f > 0.9                               # "nothing like its input"
+
+
 def test_counts_match_the_paper():
     assert page.share.sum() == pytest.approx(1.0)
     assert page.share[19:36].sum() > 0.95                    # "more than 95%"

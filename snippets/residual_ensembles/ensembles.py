@@ -12,7 +12,7 @@ from snippets.figures import show, subplots, table
 
 SEEDS = 5
 PURPOSES = ["weights", "inputs", "directions", "orders",
-            "lesion residual", "lesion plain", "lesion inputs"]
+            "lesion residual", "lesion plain", "lesion inputs", "similar"]
 
 
 def rngs(purpose):
@@ -31,6 +31,40 @@ def spread(values, fmt="{:.2f}"):
                       (values.min(), np.median(values), values.max()))
     return f"{mid} ({low}–{high})"
 # --8<-- [end:setup]
+
+
+# --8<-- [start:similar]
+width, I = 8, np.eye(8)
+cases = {"a layer with a_N ≈ a_{N−1}": [], "a branch of weight 0.01": []}
+for rng in rngs("similar"):
+    a = 0.1 * rng.normal(size=width)   # small: tanh is nearly linear there
+    W = I + 0.01 * rng.normal(size=(width, width))
+    z = W @ a                          # the layer: a_N = tanh(W a_{N−1})
+    J = (1 - np.tanh(z) ** 2)[:, None] * W
+    cases["a layer with a_N ≈ a_{N−1}"].append(
+        [np.linalg.norm(np.tanh(z) - a) / np.linalg.norm(a), J + I])
+    V = rng.normal(size=(width, width)) / np.sqrt(width)
+    x = rng.normal(size=width)         # the branch: f(x) = 0.01 tanh(V x)
+    J_f = 0.01 * (1 - np.tanh(V @ x) ** 2)[:, None] * V
+    cases["a branch of weight 0.01"].append(
+        [np.linalg.norm(0.01 * np.tanh(V @ x) - x) / np.linalg.norm(x),
+         I + J_f])
+
+
+def distance(M, T):
+    """‖M − T‖ / ‖T‖ (Frobenius), per seed."""
+    return np.linalg.norm(M - T) / np.linalg.norm(T)
+
+
+table([[case, spread([c[0] for c in v], "{:.3f}"),
+        spread([distance(c[1], I) for c in v], "{:.3f}"),
+        spread([distance(c[1], 2 * I) for c in v], "{:.3f}")]
+       for case, v in cases.items()],
+      header=["", "‖out − in‖ / ‖in‖", "block Jacobian vs I", "vs 2I"],
+      caption=f"Relative distances, median (smallest–largest) over {SEEDS} "
+      f"draws, width {width}; the block Jacobian is J_N + I for the layer "
+      "and I + J_f for the branch")
+# --8<-- [end:similar]
 
 
 # --8<-- [start:counting]
