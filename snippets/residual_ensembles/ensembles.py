@@ -35,18 +35,18 @@ def spread(values, fmt="{:.2f}"):
 
 # --8<-- [start:similar]
 width, I = 8, np.eye(8)
-cases = {"a layer with a_N ≈ a_{N−1}": [], "a branch of weight 0.01": []}
+cases = {"near-copy layer": [], "small branch": []}
 for rng in rngs("similar"):
     a = 0.1 * rng.normal(size=width)   # small: tanh is nearly linear there
     W = I + 0.01 * rng.normal(size=(width, width))
     z = W @ a                          # the layer: a_N = tanh(W a_{N−1})
     J = (1 - np.tanh(z) ** 2)[:, None] * W
-    cases["a layer with a_N ≈ a_{N−1}"].append(
+    cases["near-copy layer"].append(
         [np.linalg.norm(np.tanh(z) - a) / np.linalg.norm(a), J + I])
     V = rng.normal(size=(width, width)) / np.sqrt(width)
     x = rng.normal(size=width)         # the branch: f(x) = 0.01 tanh(V x)
     J_f = 0.01 * (1 - np.tanh(V @ x) ** 2)[:, None] * V
-    cases["a branch of weight 0.01"].append(
+    cases["small branch"].append(
         [np.linalg.norm(0.01 * np.tanh(V @ x) - x) / np.linalg.norm(x),
          I + J_f])
 
@@ -56,14 +56,16 @@ def distance(M, T):
     return np.linalg.norm(M - T) / np.linalg.norm(T)
 
 
-table([[case, spread([c[0] for c in v], "{:.3f}"),
-        spread([distance(c[1], I) for c in v], "{:.3f}"),
-        spread([distance(c[1], 2 * I) for c in v], "{:.3f}")]
-       for case, v in cases.items()],
-      header=["", "‖out − in‖ / ‖in‖", "block Jacobian vs I", "vs 2I"],
-      caption=f"Relative distances, median (smallest–largest) over {SEEDS} "
-      f"draws, width {width}; the block Jacobian is J_N + I for the layer "
-      "and I + J_f for the branch")
+measures = {"‖out − in‖ / ‖in‖": lambda c: c[0],
+            "‖B − I‖ / ‖I‖": lambda c: distance(c[1], I),
+            "‖B − 2I‖ / ‖2I‖": lambda c: distance(c[1], 2 * I)}
+table([[name, *(spread([f(c) for c in v], "{:.3f}") for v in cases.values())]
+       for name, f in measures.items()],
+      header=["", *cases],
+      caption=f"A near-copy layer, a_N = tanh(W a_{{N−1}}) with W ≈ I, and "
+      f"a small branch, f(x) = 0.01 tanh(V x): B is the block's Jacobian "
+      f"(J_N + I, or I + J_f). Median (smallest–largest) over {SEEDS} "
+      f"draws, width {width}")
 # --8<-- [end:similar]
 
 
