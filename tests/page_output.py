@@ -16,8 +16,12 @@ NUMBER = re.compile(r"[-−]?\d+(?:\.\d+)?(?:e[-+−]?\d+)?")
 def run_page(module: str) -> tuple[SimpleNamespace, str]:
     """Run ``module`` afresh (even if imported before) and return its names and everything it
     printed, tables in their plain-text form."""
+    import warnings
+
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
+    with contextlib.redirect_stdout(out), warnings.catch_warnings():
+        # running a module that a test file also imports is what "afresh" means here
+        warnings.filterwarnings("ignore", "'.*' found in sys.modules", RuntimeWarning)
         names = runpy.run_module(module, run_name="page_under_test")
     return SimpleNamespace(**names), out.getvalue()
 

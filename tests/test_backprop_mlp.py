@@ -324,3 +324,30 @@ def test_the_norms_figure_alt_text_numbers():
     assert np.all((median_r > 10) & (median_r < 50))              # "between about 10 and 50"
     assert 300 < relu.max() < 500                                 # "up to about 400"
     assert np.all(sigmoid.max(axis=0) / sigmoid.min(axis=0) < 3)  # "a narrow band"
+
+
+# What the page prints, read back: a sampled mutation run of this chapter found lines whose
+# numbers the tests above checked in the module's arrays but not as printed.
+
+def test_printed_lines_of_the_tensor_the_library_and_softmax():
+    from tests.page_output import NUMBER, line_with, printed_as, run_page, table_rows
+
+    run, printed = run_page("snippets.backprop_mlp.backprop")
+    assert line_with(printed, "[1, L1] · [L1, M, L1] ->").endswith("equals (∇_W1 L)ᵀ: True")
+    assert_close(run.contracted, run.analytic["W1"].T, atol=1e-15, what="contracted tensor")
+    # the prose: "three sigmoid layers and a linear output"
+    assert line_with(printed, "activations:") == "activations: sigmoid, sigmoid, sigmoid, identity"
+    differences = [np.max(np.abs(run.grad_W[l] - run.library.W[l])) for l in run.grad_W]
+    shown = line_with(printed, "the library's net.backward").rsplit(" ", 1)[1]
+    assert float(shown) == pytest.approx(max(differences), abs=1e-300)
+    s = np.exp(run.z - run.z.max()) / np.exp(run.z - run.z.max()).sum()
+    row = [float(v) for v in NUMBER.findall(line_with(printed, "s - p         =")[15:])]
+    assert row == pytest.approx((s - run.p).round(4).tolist(), abs=1e-12)
+    rows = table_rows(printed, "The gradient of −Σ p log softmax(z)", len(run.targets))
+    for cells, (name, target) in zip(rows, run.targets.items(), strict=True):
+        fd = numerical_gradient(lambda v, t=target: softmax_cross_entropy(v, t), run.z)
+        assert cells[0] == name
+        for cell, candidate in zip(cells[1:3], (s - target, target.sum() * s - target),
+                                   strict=True):
+            gap = np.max(np.abs(candidate - fd))
+            assert (gap < 1e-3 and "e" in cell) or printed_as(cell, gap), (name, cell, gap)

@@ -204,3 +204,27 @@ def test_the_weights_are_those_of_init_weights(init):
     one_by_one = np.array([init_weights(rng, 7, 7, init, gain=1.3) for _ in range(4)])
     assert stacked.shape == (4, 7, 7)
     assert_close(stacked, one_by_one, atol=1e-12, what=f"{init} weights")
+
+
+def test_the_printed_tables_are_the_spectra():
+    """The tables as printed (a sampled mutation run changed how a cell was computed from
+    the spectra, which the tests above read from the module's arrays, and nothing failed)."""
+    from tests.page_output import agrees_over_seeds, run_page, table_rows
+
+    run, printed = run_page("snippets.jacobian_spectra.spectra")
+    keys = [(name, depth) for name, by_depth in run.spectra.items() for depth in by_depth]
+    rows = table_rows(printed, f"Median of {run.SEEDS} networks per kind", len(keys))
+    for cells, (name, depth) in zip(rows, keys, strict=True):
+        s = page.spectra[name][depth]                       # the imported module's, the same
+        assert cells[:2] == [name, str(depth)]
+        assert agrees_over_seeds(cells[2], np.mean(s ** 2, axis=-1)), cells
+        zeros = np.mean(s < 1e-13 * s.max(axis=-1, keepdims=True), axis=-1)   # "below 1e-13"
+        assert agrees_over_seeds(cells[4], 100 * zeros), cells
+    _, printed_ex = run_page("snippets.jacobian_spectra.exercises")
+    rows = table_rows(printed_ex, f"He weights, biases +0.5: median of {run.SEEDS}", 2)
+    for cells, depth in zip(rows, (8, 32), strict=True):
+        s = ex.he_biased_s[depth]
+        zeros = np.mean(s < 1e-13 * s.max(axis=-1, keepdims=True), axis=-1)   # "below 1e-13"
+        assert cells[0] == str(depth)
+        assert agrees_over_seeds(cells[1], 100 * zeros), cells
+        assert agrees_over_seeds(cells[2], np.mean(s ** 2, axis=-1)), cells

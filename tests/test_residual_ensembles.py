@@ -220,3 +220,22 @@ def test_exercise_several_blocks():
     assert medians == sorted(medians)                          # "grows smoothly"
     assert medians[-1] < 3 * medians[0]                        # far slower than m
     assert exercises.several[1].shape == (4, page.SEEDS)
+
+
+def test_the_printed_paths_table_is_the_gradient_by_length():
+    """Every cell of the paths table as printed, from the gradient by path length."""
+    from tests.page_output import agrees_over_seeds, printed_as, run_page, table_rows
+
+    run, printed = run_page("snippets.residual_ensembles.ensembles")
+    n = page.n
+    rows = dict((cells[0], cells[1:]) for cells in table_rows(
+        printed, f"{page.SEEDS} networks of {n} blocks, width 32", 6))
+    for column, magnitude in enumerate((HE, SCALED)):
+        total = page.gradient_by_length(magnitude)
+        slope = np.array([np.polyfit(np.arange(n + 1), np.log(m), 1)[0] for m in magnitude])
+        c = np.exp(slope)
+        assert agrees_over_seeds(rows["gain c"][column], c)
+        assert printed_as(rows["nc/(1+c)"][column], np.median(n * c / (1 + c)))
+        assert agrees_over_seeds(rows["mean"][column], total @ np.arange(n + 1))
+        assert agrees_over_seeds(rows["peak"][column], np.argmax(total, axis=-1))
+    assert set(run.paths) == {"He-initialised", "scaled by 0.25"}
