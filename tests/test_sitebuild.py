@@ -338,3 +338,33 @@ def test_a_failed_block_is_not_replayed_by_later_blocks(tmp_path):
     with pytest.raises(BlockError, match="ZeroDivisionError"):
         executor.run(find_section(path, "bad").code, "s")
     assert executor.run(find_section(path, "three").code, "s") == "2\n"
+
+
+def test_the_mutation_sampler_edits_results_not_styling(tmp_path):
+    from snippets.sitebuild.mutation import mutants_of
+
+    module = tmp_path / "snippets" / "chapter" / "m.py"
+    module.parent.mkdir(parents=True)
+    module.write_text(textwrap.dedent("""\
+        import numpy as np
+        W = np.ones((2, 3))
+        y = -W.T @ np.ones(2) + 0.5
+        ok = y.max() < 3
+        print(f"{y.sum():.2f}")
+        fig, ax = plt.subplots(figsize=(3.5, 3))
+        ax.plot(y, lw=2, color="C0")
+        """))
+    mutants = mutants_of(module, root=tmp_path)
+    text = module.read_text()
+    edits = {(m.kind, m.apply(text).splitlines()[m.line - 1]) for m in mutants}
+    assert edits == {
+        ("number", "W = np.ones((3, 3))"), ("number", "W = np.ones((2, 4))"),
+        ("minus dropped", "y = W.T @ np.ones(2) + 0.5"),
+        ("transpose dropped", "y = -W @ np.ones(2) + 0.5"),
+        ("number", "y = -W.T @ np.ones(3) + 0.5"),
+        ("number", "y = -W.T @ np.ones(2) + 1.0"),
+        ("operator", "y = -W.T @ np.ones(2) - 0.5"),
+        ("max/min swapped", "ok = y.min() < 3"),
+        ("comparison", "ok = y.max() <= 3"), ("number", "ok = y.max() < 4"),
+    }   # the f-string's format and the figure's sizes and widths are left alone
+    assert all(m.path == "snippets/chapter/m.py" for m in mutants)
