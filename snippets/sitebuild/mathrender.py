@@ -94,7 +94,7 @@ class MathRenderer:
         KaTeX cannot parse stays as TeX, marked, and is reported)."""
         errors: list[str] = []
 
-        def typeset(tex: str, display: bool, whole: str) -> str | None:
+        def typeset(tex: str, display: bool) -> str | None:
             tex = html.unescape(tex).strip()
             try:
                 return self.tex(tex, display)
@@ -105,25 +105,25 @@ class MathRenderer:
 
         def arithmatex(match: re.Match) -> str:
             display = match["open"] == "["
-            typeset_html = typeset(match["tex"], display, match[0])
+            typeset_html = typeset(match["tex"], display)
             if typeset_html is None:
                 return match[0].replace('class="arithmatex"',
                                         'class="arithmatex bp-tex-error"', 1)
             return f'<{match["tag"]} class="arithmatex">{typeset_html}</{match["tag"]}>'
 
-        def inside(pattern: re.Pattern, math: re.Pattern):
+        def inside(math: re.Pattern):
             def each(match: re.Match) -> str:
                 def one(m: re.Match) -> str:
                     display = m["display"] is not None
-                    done = typeset(m["display"] if display else m["inline"], display, m[0])
+                    done = typeset(m["display"] if display else m["inline"], display)
                     return m[0] if done is None else done
                 return match[1] + math.sub(one, match[2]) + match[3]
             return each
 
         text = _ARITHMATEX.sub(arithmatex, text)
-        text = _CAPTION.sub(inside(_CAPTION, _CAPTION_MATH), text)
+        text = _CAPTION.sub(inside(_CAPTION_MATH), text)
         if notebook:
-            text = _NOTEBOOK_MARKDOWN.sub(inside(_NOTEBOOK_MARKDOWN, _DOLLARS), text)
+            text = _NOTEBOOK_MARKDOWN.sub(inside(_DOLLARS), text)
         return text, errors
 
     def save(self) -> None:

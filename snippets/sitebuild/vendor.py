@@ -2,8 +2,8 @@
 
     python -m snippets.sitebuild.vendor
 
-* KaTeX, the math renderer the site serves: the script, the stylesheet, auto-render and the
-  woff2 fonts, in ``.vendor/katex-<version>/``;
+* KaTeX, the math renderer: the script (run when the site is built), the stylesheet and the
+  woff2 fonts (served), in ``.vendor/katex-<version>/``;
 * Observable Plot and D3, which draw the interactive figures (loaded by a page only when one
   of its interactive figures comes into view), in ``.vendor/@observablehq/plot-<version>/``
   and ``.vendor/d3-<version>/``;
@@ -44,8 +44,7 @@ class Package:
 KATEX = Package(
     "katex", "0.19.1",
     "sha512-jG8uKntjSEcm2EpQOh0XturpPuuC9r3Sq5HLHdsFdWZT27E672SF19QEi+of0/YeOy15lDgRhKvr5614uRrEfA==",
-    re.compile(r"^package/dist/(katex\.min\.js|katex\.min\.css|contrib/auto-render\.min\.js"
-               r"|fonts/[\w-]+\.woff2)$"),
+    re.compile(r"^package/dist/(katex\.min\.js|katex\.min\.css|fonts/[\w-]+\.woff2)$"),
 )
 AXE = Package(
     "axe-core", "4.14.1",
