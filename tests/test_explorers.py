@@ -149,7 +149,44 @@ def test_path_length_shares_are_binomials_tilted_by_the_measured_gradients():
             total = ensembles.gradient_by_length(ensembles.paths[name])
             assert_close(gradient_share["y"], np.median(total, axis=0), atol=1e-12,
                          what=f"{name}, 54 blocks")
+            # the band is the range over the seeds
+            assert_close(gradient_share["lo"], total.min(axis=0), atol=1e-12, what="band lo")
+            assert_close(gradient_share["hi"], total.max(axis=0), atol=1e-12, what="band hi")
+        assert (gradient_share["lo"] <= gradient_share["y"] + 1e-15).all()
+        assert (gradient_share["y"] <= gradient_share["hi"] + 1e-15).all()
     # He-initialised branches: the gradient's bump sits right of the paths' for every depth
     for blocks in lengths.BLOCKS[5:]:
         paths_share, gradient_share = lengths.length_states[(blocks, "He-initialised")]
         assert np.argmax(gradient_share["y"]) > np.argmax(paths_share["y"])
+
+
+def test_the_controls_say_what_they_compute():
+    """A label is a claim: each menu entry's words against the settings it runs."""
+    from snippets.bp.activations import RELU, TANH
+
+    for label, branch in norms.SHORTCUTS.items():
+        assert branch is None if label == "none" else branch == float(label.split(" x ")[1])
+    expected = {"linear, Gaussian 1/n": (IDENTITY, "gaussian", 1.0, (0.0, 0.0)),
+                "linear, orthogonal": (IDENTITY, "orthogonal", 1.0, (0.0, 0.0)),
+                "ReLU, He": (RELU, "he", 1.0, (0.0, 0.0)),
+                "ReLU, Gaussian 1/n, biases +0.5": (RELU, "gaussian", 1.0, (0.0, 0.5))}
+    for name, settings in expected.items():
+        assert spectra.EX_NETWORKS[name] == settings, name
+    g, init, gain, (b_std, b_const) = spectra.EX_NETWORKS["tanh, orthogonal, critical"]
+    assert (g, init, gain, b_std, b_const) == (TANH, "orthogonal", spectra.SIGMA_W,
+                                               spectra.SIGMA_B, 0.0)
+
+
+def test_the_critical_tanh_point_by_direct_integration():
+    """chi = sigma_w^2 E[tanh'(h)^2] = 1 and q* = sigma_w^2 E[tanh(h)^2] + sigma_b^2 for
+    h ~ N(0, q*), q* = 0.05, on a fine grid (not the module's Gauss-Hermite nodes)."""
+    q_star = 0.05
+    h = np.linspace(-12, 12, 200_001) * np.sqrt(q_star)
+    pdf = np.exp(-h ** 2 / (2 * q_star)) / np.sqrt(2 * np.pi * q_star)
+
+    def mean(f):
+        return np.trapezoid(f * pdf, h)
+
+    chi = spectra.SIGMA_W ** 2 * mean((1 - np.tanh(h) ** 2) ** 2)
+    q = spectra.SIGMA_W ** 2 * mean(np.tanh(h) ** 2) + spectra.SIGMA_B ** 2
+    assert chi == pytest.approx(1, abs=1e-9) and q == pytest.approx(q_star, abs=1e-9)

@@ -160,3 +160,13 @@ def test_exercise_finer_sweep():
                                                     np.linspace(-2, 2, 1024)[:, None]))
     assert_close(ex.rho[1024], fine, atol=1e-12, what="1024 points")
     assert (fine > coarse).all()
+
+
+def test_the_printed_bounds_are_for_the_depths_the_prose_names():
+    from tests.page_output import line_with, printed_as, run_page
+
+    _, printed = run_page("snippets.shattered_gradients.shattered")
+    for depth in (8, 64):
+        line = line_with(printed, f"most a plain network of depth {depth} could have:")
+        assert line.split(" = ")[0].endswith(f"{page.WIDTH}^{depth}")
+        assert printed_as(line.rsplit(" = ", 1)[1], float(page.WIDTH) ** depth)

@@ -95,3 +95,39 @@ def test_exercises():
         first = ex.first_one(dtype)
         assert first == pytest.approx(bits * np.log(2), abs=1e-3)
         assert sigmoid(dtype(first + 1e-3)) == 1 and sigmoid(dtype(first - 1e-3)) < 1
+
+
+def test_the_printed_lines_and_table():
+    """What the page prints, read back and recomputed here (a sampled mutation run edited
+    the naive formula, the inputs and the table's rows, and nothing above failed)."""
+    import re
+
+    from tests.page_output import NUMBER, line_with, printed_as, run_page
+
+    _, printed = run_page("snippets.sigmoid.worked")
+    z = [float(v) for v in NUMBER.findall(line_with(printed, "z:"))]
+    assert z == [-1000.0, -40.0, 0.0, 40.0, 1000.0]      # the prose's x = -1000 and 1000
+    naive = [float(v) for v in NUMBER.findall(line_with(printed, "naive formula:"))]
+    with np.errstate(over="ignore"):
+        expected = [1.0 / (1.0 + np.exp(-t)) for t in z]
+    assert naive == pytest.approx(expected, rel=1e-4, abs=0)
+    stable = [float(v) for v in NUMBER.findall(line_with(printed, "stable sigmoid:"))]
+    assert stable == pytest.approx(expected, rel=1e-4, abs=0)
+    lines = printed.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:1] == ["x"])
+    rows = [line.split() for line in lines[start + 1:start + 7]]
+    assert [row[0] for row in rows] == ["1", "10", "20", "30", "36", "40"]
+    for row in rows:
+        t = float(row[0])
+        exact = exact_sigmoid_prime(t)
+        assert printed_as(row[3], exact)
+        s = 1.0 / (1.0 + np.exp(-t))
+        assert printed_as(row[1], s * (1.0 - s)) and printed_as(row[2], s / (1.0 + np.exp(t)))
+    _, printed_ex = run_page("snippets.sigmoid.exercises")
+    for dtype in (np.float32, np.float64):
+        bits = np.finfo(dtype).nmant + 1                   # 24 and 53 significant bits
+        line = line_with(printed_ex, f"{dtype.__name__}: σ(x) == 1 from x =")
+        first, power, threshold = re.fullmatch(
+            r".*from x = (\S+); e\^-x < 2\^-(\d+) from x = (\S+)", line).groups()
+        assert power == str(bits)
+        assert printed_as(threshold, bits * np.log(2)) and printed_as(first, bits * np.log(2))

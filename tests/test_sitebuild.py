@@ -352,6 +352,7 @@ def test_the_mutation_sampler_edits_results_not_styling(tmp_path):
         W = np.ones((2, 3))
         y = -W.T @ np.ones(2) + 0.5
         ok = y.max() < 3
+        print("∇ᵀ:", W.T)
         print(f"{y.sum():.2f}")
         fig, ax = plt.subplots(figsize=(3.5, 3))
         ax.plot(y, lw=2, color="C0")
@@ -368,5 +369,6 @@ def test_the_mutation_sampler_edits_results_not_styling(tmp_path):
         ("operator", "y = -W.T @ np.ones(2) - 0.5"),
         ("max/min swapped", "ok = y.min() < 3"),
         ("comparison", "ok = y.max() <= 3"), ("number", "ok = y.max() < 4"),
+        ("transpose dropped", 'print("∇ᵀ:", W)'),     # columns in characters, not bytes
     }   # the f-string's format and the figure's sizes and widths are left alone
     assert all(m.path == "snippets/chapter/m.py" for m in mutants)

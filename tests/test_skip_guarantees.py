@@ -154,3 +154,22 @@ def test_exercises():
     assert ex.ratio_ex.shape == (page.SEEDS,)
     assert np.all(np.abs(per_block / math.sqrt(1.5) - 1) < 0.03)   # s^2 = 1/2
     assert np.median(ex.ratio_ex) == pytest.approx(1.5 ** 16, rel=0.25)
+
+
+def test_the_eigenvalue_figures_alt_text_says_what_each_panel_shows():
+    """The alt text of each panel states how much of the disc falls inside the unit circle:
+    "nearly half" for s = 0.5, the lens for s = 1 (the share the first seed's panel draws)."""
+    import re
+
+    from tests.page_output import run_page
+
+    run, printed = run_page("snippets.skip_guarantees.guarantees")
+    alts = re.findall(r'alt="(Scatter plot of the eigenvalues of I \+ J[^"]*)"', printed)
+    assert len(alts) == 2
+    for alt, s in zip(alts, (0.5, 1.0), strict=True):
+        share = np.mean(np.abs(run.eig[s][0]) < 1)          # the drawn seed
+        assert f"s = {s}," in alt
+        if "nearly half" in alt:
+            assert 0.4 < share < 0.5, share
+        else:
+            assert "lens" in alt and share < 0.4, share

@@ -106,39 +106,10 @@ def mutants_of(path: Path, root: Path = ROOT) -> list[Mutant]:
         if not _one_line(node) or id(node) in skip:
             continue
         line = lines[node.lineno - 1]
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY and _one_line(node.right):
-            old, new = _BINARY[type(node.op)]
-            gap = line[node.left.end_col_offset:node.right.col_offset]
-            if gap.count(old) == 1 and (old != "*" or "**" not in gap):
-                at = node.left.end_col_offset + gap.index(old)
-                found.append(Mutant(rel, node.lineno, at, at + len(old), new, "operator"))
-        elif isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in \
-                _COMPARE and _one_line(node.comparators[0]):
-            old, new = _COMPARE[type(node.ops[0])]
-            gap = line[node.left.end_col_offset:node.comparators[0].col_offset]
-            if gap.strip() == old:
-                at = node.left.end_col_offset + gap.index(old)
-                found.append(Mutant(rel, node.lineno, at, at + len(old), new, "comparison"))
-        elif isinstance(node, ast.Constant) and type(node.value) in (int, float):
-            value = node.value
-            new = repr(value + 1) if isinstance(value, int) else repr(value * 2 if value else 1.0)
-            found.append(Mutant(rel, node.lineno, node.col_offset, node.end_col_offset, new,
-                                "number"))
-        elif isinstance(node, ast.Attribute) and node.attr in ("T", "mT"):
-            found.append(Mutant(rel, node.lineno, node.value.end_col_offset,
-                                node.end_col_offset, "", "transpose dropped"))
-        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and \
-                line[node.col_offset] == "-":
-            found.append(Mutant(rel, node.lineno, node.col_offset, node.col_offset + 1, "",
-                                "minus dropped"))
-        elif isinstance(node, ast.Call):
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(
-                node.func, "id", None)
-            swap = {"max": "min", "min": "max", "argmax": "argmin", "argmin": "argmax"}
-            if name in swap and _one_line(node.func):
-                end = node.func.end_col_offset
-                found.append(Mutant(rel, node.lineno, end - len(name), end, swap[name],
-                                    "max/min swapped"))
+        mutant = _mutant_of(node, line, rel)
+        if mutant is not None:
+            found.append(mutant)
+
     kept = []
     for mutant in found:
         try:
@@ -147,6 +118,51 @@ def mutants_of(path: Path, root: Path = ROOT) -> list[Mutant]:
             continue
         kept.append(mutant)
     return sorted(set(kept), key=lambda m: (m.path, m.line, m.start, m.new))
+
+
+
+def _mutant_of(node: ast.AST, line: str, rel: str) -> Mutant | None:
+    """The mutant of one expression node on ``line``, or None. The AST gives columns in
+    UTF-8 bytes; the edit is made in characters (the chapters print ∇, ᵀ and ·)."""
+    encoded = line.encode("utf-8")
+
+    def col(offset: int) -> int:
+        return len(encoded[:offset].decode("utf-8"))
+
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY and _one_line(node.right):
+        old, new = _BINARY[type(node.op)]
+        gap = line[col(node.left.end_col_offset):col(node.right.col_offset)]
+        if gap.count(old) == 1 and (old != "*" or "**" not in gap):
+            at = col(node.left.end_col_offset) + gap.index(old)
+            return Mutant(rel, node.lineno, at, at + len(old), new, "operator")
+    elif isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in \
+            _COMPARE and _one_line(node.comparators[0]):
+        old, new = _COMPARE[type(node.ops[0])]
+        gap = line[col(node.left.end_col_offset):col(node.comparators[0].col_offset)]
+        if gap.strip() == old:
+            at = col(node.left.end_col_offset) + gap.index(old)
+            return Mutant(rel, node.lineno, at, at + len(old), new, "comparison")
+    elif isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        value = node.value
+        new = repr(value + 1) if isinstance(value, int) else repr(value * 2 if value else 1.0)
+        return Mutant(rel, node.lineno, col(node.col_offset), col(node.end_col_offset), new,
+                      "number")
+    elif isinstance(node, ast.Attribute) and node.attr in ("T", "mT"):
+        return Mutant(rel, node.lineno, col(node.value.end_col_offset),
+                      col(node.end_col_offset), "", "transpose dropped")
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and \
+            line[col(node.col_offset)] == "-":
+        return Mutant(rel, node.lineno, col(node.col_offset), col(node.col_offset) + 1, "",
+                      "minus dropped")
+    elif isinstance(node, ast.Call):
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(
+            node.func, "id", None)
+        swap = {"max": "min", "min": "max", "argmax": "argmin", "argmin": "argmax"}
+        if name in swap and _one_line(node.func):
+            end = col(node.func.end_col_offset)
+            return Mutant(rel, node.lineno, end - len(name), end, swap[name],
+                          "max/min swapped")
+    return None
 
 
 def _copy_project(dest: Path) -> None:
