@@ -220,7 +220,15 @@ def test_the_printed_tables_are_the_spectra():
         assert agrees_over_seeds(cells[2], np.mean(s ** 2, axis=-1)), cells
         zeros = np.mean(s < 1e-13 * s.max(axis=-1, keepdims=True), axis=-1)   # "below 1e-13"
         assert agrees_over_seeds(cells[4], 100 * zeros), cells
-    _, printed_ex = run_page("snippets.jacobian_spectra.exercises")
+    run_ex, printed_ex = run_page("snippets.jacobian_spectra.exercises")
+    rows = table_rows(printed_ex, f"Critical tanh: median of {run.SEEDS}", 4)
+    keys = [("orthogonal", d) for d in (32, 128)] + [("Gaussian", d) for d in (32, 128)]
+    for cells, (weights, depth) in zip(rows, keys, strict=True):
+        s = (page.spectra["tanh, orthogonal, critical"][depth] if weights == "orthogonal"
+             else np.linalg.svd(run_ex.gaussian_tanh[depth], compute_uv=False))
+        assert cells[:2] == [weights, str(depth)]
+        assert agrees_over_seeds(cells[2], np.median(s, axis=-1)), cells
+        assert agrees_over_seeds(cells[3], 100 * np.mean(s < 0.1, axis=-1)), cells
     rows = table_rows(printed_ex, f"He weights, biases +0.5: median of {run.SEEDS}", 2)
     for cells, depth in zip(rows, (8, 32), strict=True):
         s = ex.he_biased_s[depth]

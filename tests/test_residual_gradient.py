@@ -201,6 +201,8 @@ def test_he_2016_equation_5_on_a_deep_stack():
         J_sum = numerical_jacobian(sum_of_branches, page.fwd_s.a[start][0])
         assert_close(page.dE_dxL + page.dE_dxL @ J_sum, grads.a[start][0], atol=1e-7,
                      what=f"eq. 5 at block {l}")
+    # E = ½|x_L - y|²: its gradient at the output, written out
+    assert_close(page.dE_dxL, page.fwd_s.a[-1][0] - page.target[0], atol=0, what="dE/dx_L")
     for direct, through, bp in page.eq5.values():
         assert np.array_equal(direct, page.dE_dxL)           # the same at every block
         assert_close(direct + through, bp, atol=1e-7, what="the table's rows")

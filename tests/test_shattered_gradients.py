@@ -170,3 +170,18 @@ def test_the_printed_bounds_are_for_the_depths_the_prose_names():
         line = line_with(printed, f"most a plain network of depth {depth} could have:")
         assert line.split(" = ")[0].endswith(f"{page.WIDTH}^{depth}")
         assert printed_as(line.rsplit(" = ", 1)[1], float(page.WIDTH) ** depth)
+
+
+def test_the_printed_pieces_per_relu_and_the_finer_grid():
+    from tests.page_output import line_with, printed_as, run_page
+
+    _, printed = run_page("snippets.shattered_gradients.shattered")
+    for kind in page.KINDS:
+        per_relu = [page.pieces[kind][i] / page.relus(kind, d) for i, d in enumerate(page.DEPTHS)]
+        line = line_with(printed, f"{kind}: pieces per ReLU")
+        low, high = line.split("pieces per ReLU ")[1].split(";")[0].split(" to ")
+        assert printed_as(low, np.min(per_relu)) and printed_as(high, np.max(per_relu))
+    _, printed_ex = run_page("snippets.shattered_gradients.exercises")
+    points = [int(line.split()[0]) for line in printed_ex.splitlines()
+              if "points: correlation of neighbours" in line]
+    assert points == [page.x.shape[0], 1024]          # the chapter's grid, then the finer one

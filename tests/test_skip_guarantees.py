@@ -173,3 +173,15 @@ def test_the_eigenvalue_figures_alt_text_says_what_each_panel_shows():
             assert 0.4 < share < 0.5, share
         else:
             assert "lens" in alt and share < 0.4, share
+
+
+def test_the_printed_share_inside_the_unit_circle():
+    from tests.page_output import agrees_over_seeds, printed_as, run_page, table_rows
+
+    run, printed = run_page("snippets.skip_guarantees.guarantees")
+    rows = table_rows(printed, f"I + J for a random {run.n} × {run.n} Jacobian J", 3)
+    for cells, s in zip(rows, (0.5, 1.0, 2.0), strict=True):
+        eigenvalues = np.linalg.eigvals(np.eye(run.n) + s * run.G)     # of I + sG itself
+        assert cells[0] == f"{s:g}"
+        assert agrees_over_seeds(cells[1], np.mean(np.abs(eigenvalues) < 1, axis=-1)), cells
+        assert printed_as(cells[2], page.lens_area(s) / (math.pi * s * s))
