@@ -190,3 +190,61 @@ def test_the_critical_tanh_point_by_direct_integration():
     chi = spectra.SIGMA_W ** 2 * mean((1 - np.tanh(h) ** 2) ** 2)
     q = spectra.SIGMA_W ** 2 * mean(np.tanh(h) ** 2) + spectra.SIGMA_B ** 2
     assert chi == pytest.approx(1, abs=1e-9) and q == pytest.approx(q_star, abs=1e-9)
+
+
+def test_sigmoid_slopes_are_those_of_each_network_alone():
+    """The sigmoid page's figure: the mean of σ'(z_l) over each layer's units, network by
+    network through MLP.forward, with σ' computed as a (1 - a) from the activations."""
+    from snippets.bp.activations import SIGMOID
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        from snippets.sigmoid import explorer as slopes
+    for gain, bias in [(0.5, 0), (1, 0), (4, 2), (16, 4)]:
+        measured = np.zeros((slopes.DEPTH, slopes.SEEDS))
+        for seed in range(slopes.SEEDS):
+            net = MLP([Layer(gain * slopes.W1[l, seed], np.full(slopes.WIDTH, float(bias)),
+                             SIGMOID) for l in range(slopes.DEPTH)])
+            a = net.forward(slopes.x[seed]).a
+            measured[:, seed] = [np.mean(a[l] * (1 - a[l])) for l in range(1, slopes.DEPTH + 1)]
+        mean, ceiling = slopes.slope_states[(gain, bias)]
+        clipped = np.clip(measured, slopes.LOW, None)
+        assert_close(mean["y"], np.median(clipped, axis=1), atol=0, rtol=1e-12, what="median")
+        assert_close(mean["lo"], clipped.min(axis=1), atol=0, rtol=1e-12, what="lo")
+        assert_close(mean["hi"], clipped.max(axis=1), atol=0, rtol=1e-12, what="hi")
+        assert (ceiling["y"] == 0.25).all() and (measured <= 0.25).all()
+        if (gain, bias) == (1, 0):           # the prose: close to the ceiling at every layer
+            assert (measured > 0.2).all()
+        if (gain, bias) == (16, 4):          # "towards a tenth of the ceiling"
+            assert (np.median(measured, axis=1) < 0.05).all()
+    for state in [(16, 0), (1, 4)]:          # scale alone, bias alone
+        assert (0.015 < slopes.slope_states[state][0]["y"]).all()
+        assert (slopes.slope_states[state][0]["y"] < 0.05).all()
+
+
+def test_shattered_sweeps_are_each_networks_own_gradient():
+    """The shattered page's figure: for each state, the drawn curve is the standardised
+    gradient of the median-correlation network, recomputed by finite differences of that
+    network's output along the sweep (not by back-propagation)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        from snippets.shattered_gradients import explorer as sweeps
+        from snippets.shattered_gradients import shattered
+    x = shattered.x
+    for depth, kind in [(3, "plain"), (64, "plain"), (12, "residual")]:
+        grads = []
+        for seed in range(shattered.SEEDS):
+            net = shattered.make(kind, depth, seed)
+            h = 1e-6
+            g = (net.forward(x + h).a[-1][:, 0] - net.forward(x - h).a[-1][:, 0]) / (2 * h)
+            grads.append(g)
+        grads = np.array(grads)
+        centred = grads - grads.mean(axis=1, keepdims=True)   # the page's definition
+        c = np.sum(centred[:, 1:] * centred[:, :-1], axis=1) / np.sum(centred ** 2, axis=1)
+        (series,) = sweeps.sweep_states[(depth, kind)]
+        median_net = np.argsort(c)[shattered.SEEDS // 2]
+        shown = grads[median_net]
+        expected = np.clip((shown - shown.mean()) / shown.std(), -4.5, 4.5)
+        # a difference step straddling a kink of some ReLU averages two slopes: allow a few
+        off = np.abs(series["y"] - expected) > 1e-4
+        assert off.sum() <= 3, (depth, kind, off.sum())
+        assert series["name"].endswith(f"correlation {c[median_net]:.2f})")
+    assert len(sweeps.sweep_states) == len(sweeps.EX_DEPTHS) * 2
