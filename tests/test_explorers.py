@@ -204,7 +204,7 @@ def test_sigmoid_slopes_are_those_of_each_network_alone():
         for seed in range(slopes.SEEDS):
             net = MLP([Layer(gain * slopes.W1[l, seed], np.full(slopes.WIDTH, float(bias)),
                              SIGMOID) for l in range(slopes.DEPTH)])
-            a = net.forward(slopes.x[seed]).a
+            a = net.forward(slopes.inputs[seed]).a
             measured[:, seed] = [np.mean(a[l] * (1 - a[l])) for l in range(1, slopes.DEPTH + 1)]
         mean, ceiling = slopes.slope_states[(gain, bias)]
         clipped = np.clip(measured, slopes.LOW, None)

@@ -11,16 +11,16 @@ from snippets.figures import explorer
 WIDTH, DEPTH, SEEDS, BATCH = 64, 20, 5, 32
 GAINS = [0.5, 1, 2, 4, 8, 16]    # weights N(0, gain² / WIDTH)
 BIASES = [0, 1, 2, 4]            # the same bias on every unit
-w_ss, x_ss = np.random.SeedSequence(1998).spawn(2)
+w_ss, in_ss = np.random.SeedSequence(1998).spawn(2)
 W1 = np.random.default_rng(w_ss).normal(
     size=(DEPTH, SEEDS, WIDTH, WIDTH)) / np.sqrt(WIDTH)   # gain 1
-x = np.random.default_rng(x_ss).normal(size=(SEEDS, BATCH, WIDTH))
+inputs = np.random.default_rng(in_ss).normal(size=(SEEDS, BATCH, WIDTH))
 
 
 def mean_slope(gain, bias):
     """The mean of σ′(z_l) over the batch and the units, (DEPTH, SEEDS): one
     network per seed, the same weights W1 scaled by gain at every setting."""
-    a, slopes = x, []
+    a, slopes = inputs, []
     for l in range(DEPTH):
         z = a @ (gain * W1[l]).mT + bias
         slopes.append(SIGMOID.df(z).mean(axis=(-2, -1)))
@@ -29,15 +29,16 @@ def mean_slope(gain, bias):
 
 
 LOW = 5e-3                       # the axis; smaller values drawn at its edge
-layers = np.arange(1, DEPTH + 1)
+layer_numbers = np.arange(1, DEPTH + 1)
 slope_states = {}
 for gain in GAINS:
     for bias in BIASES:
         m = np.clip(mean_slope(gain, bias), LOW, None)
         slope_states[(gain, bias)] = [
-            {"name": "mean σ′(z_l)", "x": layers, "y": np.median(m, axis=1),
-             "lo": m.min(axis=1), "hi": m.max(axis=1)},
-            {"name": "the largest, σ′(0) = 1/4", "x": layers,
+            {"name": "mean σ′(z_l)", "x": layer_numbers,
+             "y": np.median(m, axis=1), "lo": m.min(axis=1),
+             "hi": m.max(axis=1)},
+            {"name": "the largest, σ′(0) = 1/4", "x": layer_numbers,
              "y": np.full(DEPTH, 0.25)}]
 explorer(
     controls=[{"name": "gain", "label": "Weight scale", "values": GAINS,
