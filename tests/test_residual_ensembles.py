@@ -22,8 +22,7 @@ def test_similar_outputs_give_twice_the_identity_and_a_small_branch_gives_the_id
     """Note 000's step: each Jacobian against central differences, every number of the table
     recomputed, and the prose's bounds over every draw."""
     width = 8
-    rngs = [np.random.default_rng(np.random.SeedSequence(2016, spawn_key=(7, s)))
-            for s in range(page.SEEDS)]
+    rngs = page.rngs("similar")                            # the page's draws, afresh
     layer, branch = page.cases["near-copy layer"], page.cases["small branch"]
     for rng, (out_in, block), (out_in_f, block_f) in zip(rngs, layer, branch, strict=True):
         a = 0.1 * rng.normal(size=width)

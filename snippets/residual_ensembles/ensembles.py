@@ -7,6 +7,7 @@ from math import comb
 
 import numpy as np
 
+from snippets.bp.activations import TANH
 from snippets.bp.mlp import MLP, build_mlp, build_residual_mlp
 from snippets.figures import show, subplots, table
 
@@ -40,12 +41,12 @@ for rng in rngs("similar"):
     a = 0.1 * rng.normal(size=width)   # small: tanh is nearly linear there
     W = I + 0.01 * rng.normal(size=(width, width))
     z = W @ a                          # the layer: a_N = tanh(W a_{N−1})
-    J = (1 - np.tanh(z) ** 2)[:, None] * W
+    J = TANH.df(z)[:, None] * W         # diag(tanh′(z)) W
     cases["near-copy layer"].append(
         [np.linalg.norm(np.tanh(z) - a) / np.linalg.norm(a), J + I])
     V = rng.normal(size=(width, width)) / np.sqrt(width)
     x = rng.normal(size=width)         # the branch: f(x) = 0.01 tanh(V x)
-    J_f = 0.01 * (1 - np.tanh(V @ x) ** 2)[:, None] * V
+    J_f = 0.01 * TANH.df(V @ x)[:, None] * V
     cases["small branch"].append(
         [np.linalg.norm(0.01 * np.tanh(V @ x) - x) / np.linalg.norm(x),
          I + J_f])
