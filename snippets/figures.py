@@ -33,6 +33,7 @@ import html
 import io
 import re
 import sys
+import weakref
 
 # Matplotlib is imported by the functions that draw: the site build turns stored figures
 # into pages without it, and importing it costs a second.
@@ -121,6 +122,61 @@ def _legible_log_axes(fig) -> None:
                                    else NullLocator())
 
 
+_MAY_LEAVE_AXES = weakref.WeakSet()
+
+
+def may_leave_axes(artist):
+    """Let ``artist`` run out of its panel's plotting area on purpose (a bound that grows
+    past the plot, as the caption says); :func:`layout_problems` lets it pass. Returns it."""
+    _MAY_LEAVE_AXES.add(artist)
+    return artist
+
+
+def layout_problems(fig, tolerance_px: float = 2.0) -> list[str]:
+    """What a reader would find wrong in a drawn figure, one sentence each: a label outside
+    its panel's plotting area or over another label, a shape that leaves the area (floating
+    outside it, or cut off), a line whose data leaves it (clipped, so data go unseen).
+    Measured as the figure was last drawn, so call it after ``savefig``."""
+    import numpy as np
+
+    renderer = fig.canvas.get_renderer()
+    found = []
+
+    def outside(x0, y0, x1, y1, box):
+        return (x0 < box.x0 - tolerance_px or x1 > box.x1 + tolerance_px
+                or y0 < box.y0 - tolerance_px or y1 > box.y1 + tolerance_px)
+
+    for ax in fig.axes:
+        box = ax.bbox
+        texts = [t for t in ax.texts if t.get_visible() and t.get_text().strip()]
+        extents = [t.get_window_extent(renderer) for t in texts]
+        for text, e in zip(texts, extents, strict=True):
+            if outside(e.x0, e.y0, e.x1, e.y1, box):
+                found.append(f"the label {text.get_text()!r} lies outside its axes")
+        for i, (a, text) in enumerate(zip(extents, texts, strict=True)):
+            for b, other in zip(extents[i + 1:], texts[i + 1:], strict=True):
+                if (min(a.x1, b.x1) - max(a.x0, b.x0) > tolerance_px
+                        and min(a.y1, b.y1) - max(a.y0, b.y0) > tolerance_px):
+                    found.append(f"the labels {text.get_text()!r} and "
+                                 f"{other.get_text()!r} overlap")
+        for patch in ax.patches:
+            if patch.get_visible() and patch not in _MAY_LEAVE_AXES:
+                e = patch.get_window_extent(renderer)
+                if outside(e.x0, e.y0, e.x1, e.y1, box):
+                    found.append(f"a {type(patch).__name__} leaves its axes")
+        for line in ax.lines:
+            xy = line.get_xydata()
+            if not line.get_visible() or line in _MAY_LEAVE_AXES or not len(xy):
+                continue
+            points = line.get_transform().transform(xy)
+            points = points[np.isfinite(points).all(axis=1)]
+            if len(points) and outside(*points.min(axis=0), *points.max(axis=0), box):
+                name = line.get_label()
+                name = "an unlabelled line" if name.startswith("_") else f"the line {name!r}"
+                found.append(f"{name} leaves its axes (its data there go unseen)")
+    return found
+
+
 def panel_record(fig, alt: str) -> dict:
     """Render one panel to SVG and close it: ``{"svg", "width", "height" (CSS px), "alt"}``."""
     import matplotlib as mpl
@@ -135,8 +191,12 @@ def panel_record(fig, alt: str) -> dict:
         with mpl.rc_context(SVG_RC):
             fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight",
                         pad_inches=0.04)
+        problems = layout_problems(fig)   # as drawn by savefig: no second drawing
     finally:
         plt.close(fig)
+    if problems:
+        raise ValueError(f"the panel {alt[:60]!r}... is not laid out for reading: "
+                         + "; ".join(problems))
     svg = buffer.getvalue()
     size = re.search(r'<svg[^>]*\bwidth="([\d.]+)pt"[^>]*\bheight="([\d.]+)pt"', svg)
     width, height = (round(float(v) * PX_PER_PT) for v in size.groups())

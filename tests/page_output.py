@@ -5,6 +5,7 @@ independently, to the precision they were printed with."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import re
 import runpy
@@ -15,15 +16,52 @@ NUMBER = re.compile(r"[-−]?\d+(?:\.\d+)?(?:e[-+−]?\d+)?")
 
 def run_page(module: str) -> tuple[SimpleNamespace, str]:
     """Run ``module`` afresh (even if imported before) and return its names and everything it
-    printed, tables in their plain-text form."""
+    printed, tables in their plain-text form. Run once per test session: later calls for the
+    same module return the same run."""
+    names, printed, _ = _run(module)
+    return names, printed
+
+
+def drawn(module: str) -> dict[str, list[SimpleNamespace]]:
+    """What each figure of ``module`` drew, by its panels' alt text: one entry per axes, with
+    ``lines`` [(label, xy data)], ``collections`` [[vertices of each path]] (error bars,
+    bands) and ``texts`` [(text, position, colour)], as handed to the renderer."""
+    return _run(module)[2]
+
+
+@functools.cache
+def _run(module: str):
     import warnings
 
+    import snippets.figures as figures
+
+    panels, render = {}, figures.panel_record
+
+    def recording(fig, alt):
+        panels[alt] = [_contents(ax) for ax in fig.axes]
+        return render(fig, alt)
+
     out = io.StringIO()
-    with contextlib.redirect_stdout(out), warnings.catch_warnings():
-        # running a module that a test file also imports is what "afresh" means here
-        warnings.filterwarnings("ignore", "'.*' found in sys.modules", RuntimeWarning)
-        names = runpy.run_module(module, run_name="page_under_test")
-    return SimpleNamespace(**names), out.getvalue()
+    figures.panel_record = recording
+    try:
+        with contextlib.redirect_stdout(out), warnings.catch_warnings():
+            # running a module that a test file also imports is what "afresh" means here
+            warnings.filterwarnings("ignore", "'.*' found in sys.modules", RuntimeWarning)
+            names = runpy.run_module(module, run_name="page_under_test")
+    finally:
+        figures.panel_record = render
+    return SimpleNamespace(**names), out.getvalue(), panels
+
+
+def _contents(ax) -> SimpleNamespace:
+    import numpy as np
+    from matplotlib.colors import to_hex
+
+    return SimpleNamespace(
+        lines=[(line.get_label(), np.array(line.get_xydata())) for line in ax.lines],
+        collections=[[np.array(path.vertices) for path in c.get_paths()]
+                     for c in ax.collections],
+        texts=[(t.get_text(), t.get_position(), to_hex(t.get_color())) for t in ax.texts])
 
 
 def printed_as(text: str, value: float) -> bool:

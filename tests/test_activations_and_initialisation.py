@@ -13,6 +13,7 @@ import pytest
 from snippets.bp.gradcheck import assert_close, numerical_jacobian
 from tests.page_output import (
     agrees_over_seeds,
+    drawn,
     line_with,
     numbers_in,
     printed_as,
@@ -283,3 +284,22 @@ def test_exercise_leaky():
     assert printed_as(line[5], ratio.min()) and printed_as(line[6], ratio.max())
     assert np.median(ratio) == pytest.approx(1.04 ** 19, rel=0.1)
     assert 2 < np.median(ratio) / ratio.min() < 4 and 2 < ratio.max() / np.median(ratio) < 4
+
+
+def test_the_sweep_figure_draws_the_sweep():
+    """Each initialisation's dots are the medians of the measured factors, its bars their
+    range over the networks, its dashes the prediction: read from what was drawn."""
+    figures = drawn("snippets.activations_and_initialisation.activations")
+    panel, = [axes for alt, axes in figures.items()
+              if alt.startswith("Dot plot of the per-layer factor")]
+    ax, = panel
+    for k, init in enumerate(page.INITS):
+        measured = np.array([page.sweep[a, init][0] for a in page.ACTS])
+        predicted = np.array([np.median(page.sweep[a, init][1]) for a in page.ACTS])
+        dots, dashes = ax.lines[2 * k][1], ax.lines[2 * k + 1][1]
+        assert_close(dots[:, 1], np.median(measured, axis=1), atol=0, rtol=1e-12,
+                     what=f"dots, {init}")
+        assert_close(dashes[:, 1], predicted, atol=0, rtol=1e-12, what=f"dashes, {init}")
+        bars = np.array([(seg[:, 1].min(), seg[:, 1].max()) for seg in ax.collections[k]])
+        assert_close(bars, np.stack([measured.min(axis=1), measured.max(axis=1)], axis=1),
+                     atol=0, rtol=1e-12, what=f"bars, {init}")

@@ -341,6 +341,9 @@ def test_printed_lines_of_the_tensor_the_library_and_softmax():
     shown = line_with(printed, "the library's net.backward").rsplit(" ", 1)[1]
     assert float(shown) == pytest.approx(max(differences), abs=1e-300)
     s = np.exp(run.z - run.z.max()) / np.exp(run.z - run.z.max()).sum()
+    # rows of the softmax Jacobian sum to zero, printed without a minus sign on a zero
+    sums = line_with(printed, "rows of ∂s/∂z sum to:").split(":", 1)[1]
+    assert sums.strip("[] ").split() == ["0."] * len(run.z)
     row = [float(v) for v in NUMBER.findall(line_with(printed, "s - p         =")[15:])]
     assert row == pytest.approx((s - run.p).round(4).tolist(), abs=1e-12)
     rows = table_rows(printed, "The gradient of −Σ p log softmax(z)", len(run.targets))

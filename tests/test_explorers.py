@@ -124,6 +124,11 @@ def test_training_curves_are_the_chapters_runs():
             c = training.runs[kind, depth].curves[:, :, r]
             alive = ~np.isnan(c).any(axis=0)
             assert ("diverged" in s["name"]) == (not alive.all())
+            if not alive.all():            # the legend counts the runs left out
+                assert f"({(~alive).sum()} of {len(alive)} diverged)" in s["name"]
+            if not alive.any():            # nothing to draw, and said so: no line at all
+                assert s["y"].shape == s["lo"].shape == (c.shape[0],)
+                assert np.isnan(s["y"]).all()
             if alive.any():
                 kept = np.clip(c[:, alive], *curves.LOSS_AXIS)
                 assert_close(s["y"], np.median(kept, axis=1), atol=0, rtol=1e-6,

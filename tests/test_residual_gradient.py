@@ -126,6 +126,28 @@ def test_diagram_paths_are_the_pages_paths():
     assert list(diagrams.IN_NOTE.values()) == ["in note", "in note", "dropped", "dropped"]
 
 
+def test_the_diagram_marks_the_dropped_paths_apart():
+    """The rows the note drops are labelled in red, those it keeps in ink; each row's
+    visited nodes are filled."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    fig = diagrams.paths_diagram()
+    ax = fig.axes[0]
+    colours = {t.get_text(): to_hex(t.get_color()) for t in ax.texts
+               if t.get_text() in ("in note", "dropped")}
+    assert colours == {"in note": diagrams.INK, "dropped": "#d62728"}
+    labels = [t for t in ax.texts if t.get_text() in ("in note", "dropped")]
+    assert [t.get_text() for t in sorted(labels, key=lambda t: -t.get_position()[1])] \
+        == list(diagrams.IN_NOTE.values())                           # top row first
+    filled = [to_hex(c.get_facecolor()) == diagrams.INK for c in ax.patches
+              if type(c).__name__ == "Circle"]
+    visited = [i in {n for hop in hops for n in hop}
+               for hops in diagrams.PATH_HOPS.values() for i in range(1, 6)]
+    assert filled == visited
+    plt.close(fig)
+
+
 @pytest.mark.parametrize("draw", [diagrams.block_diagram, diagrams.paths_diagram])
 def test_diagrams_are_deterministic(draw):
     from snippets.figures import panel_record
@@ -292,3 +314,43 @@ def test_exercise_paths_count_and_sum():
 def test_exercise_ones_eigenvalues():
     expected = np.array([-1.0] * (ex.d4 - 1) + [ex.d4 - 1.0])
     assert_close(np.linalg.eigvalsh(ex.M), expected, atol=1e-12, what="eigenvalues")
+
+
+# The rows of the page's printed checks that compute a derivative the way note 001 or 002
+# does, or with the all-ones matrix: each must miss; every other way must agree.
+WRONG_WAYS = {"through x4 + 1 (note 001)", "the x4 path only (note 001)", "0 + I (note 001)",
+              "(a) + (b), the note's two terms", "(a) + 1, the note's result",
+              "J_Hᵀ e + 11ᵀ e (ones)"}
+
+
+def test_every_printed_finite_difference_check():
+    """Read back every table of the page that compares a derivative with finite
+    differences: the right ways agree (the gap is what float64 steps of 1e-6 leave), the
+    notes' ways miss by far more, and the table of note 002's cases says the same."""
+    from tests.page_output import run_page
+
+    _, printed = run_page("snippets.residual_gradient.gradient")
+    lines = printed.splitlines()
+    seen = set()
+    for i, header in enumerate(lines):
+        if not header.endswith("max gap to finite differences"):
+            continue
+        for row in lines[i + 1:]:
+            label, _, gap = row.rpartition("  ")
+            label = label.strip()
+            try:
+                gap = float(gap)
+            except ValueError:
+                break                                # the next table begins
+            seen.add(label)
+            if label in WRONG_WAYS:
+                assert gap > 0.1, row
+            else:
+                assert gap < 1e-6, row
+    assert WRONG_WAYS <= seen and len(seen) >= len(WRONG_WAYS) + 7
+    rows = lines[lines.index(next(r for r in lines if r.startswith("g after the sum"))) + 1:]
+    for row in rows[:len(page.CASES)]:
+        assert float(row.split()[-1]) < 1e-6, row      # the FD gap column
+    blocks = lines[lines.index(next(r for r in lines if r.startswith("block l"))) + 1:]
+    for row in blocks[:4]:
+        assert float(row.split()[-1]) < 1e-6, row      # |sum - backprop|

@@ -4,6 +4,8 @@ shown to be what the page says they are; the exercises' answers recomputed anoth
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -193,3 +195,17 @@ def test_exercise_trace_is_the_first_order_change():
     assert np.trace(ex.D @ ex.step) == pytest.approx(first_order, rel=1e-6)
     # second-order remainder: |change - first order| <= C |step|^2 with a generous C
     assert abs(ex.change - first_order) < 10 * np.sum(ex.step ** 2) + 1e-15
+
+
+def test_every_printed_check_agrees_with_finite_differences():
+    """The page prints each derivative's shape beside that of its finite difference and
+    their largest difference: read them back (a check the page prints is a claim too)."""
+    from tests.page_output import run_page
+
+    _, printed = run_page("snippets.shapes_and_jacobians.jacobians")
+    checks = [line for line in printed.splitlines() if "max |diff|" in line]
+    assert len(checks) == 8
+    for line in checks:
+        shapes = re.findall(r"\(\d*(?:, \d+)*,?\)", line)
+        assert len(shapes) == 2 and shapes[0] == shapes[1], line
+        assert float(line.rsplit(" ", 1)[1]) < 1e-8, line       # step 1e-6, float64

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import tarfile
 import textwrap
 from pathlib import Path
@@ -13,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from snippets.figures import svg_figure
+from snippets.figures import may_leave_axes, svg_figure
 from snippets.sitebuild import vendor
 from snippets.sitebuild.execution import BlockError, Executor, module_files
 from snippets.sitebuild.fences import FenceError, find_section, scan_page
@@ -214,6 +215,37 @@ class TestFigures:
         fig = self.make()
         svg_figure(fig, alt="a", caption="c")
         assert not plt.fignum_exists(fig.number)
+
+    def test_a_figure_a_reader_could_not_read_is_refused(self):
+        """A label off its panel or over another, a shape leaving the panel, a line whose
+        data the axes cut off: each fails the figure, naming what is wrong."""
+        def fig_with(draw):
+            fig, ax = plt.subplots(figsize=(3, 2))
+            ax.set_xlim(0, 1)
+            ax.set_ylim(0, 1)
+            draw(ax)
+            return fig
+
+        cases = {
+            "the label 'off' lies outside its axes": lambda ax: ax.text(1.5, 0.5, "off"),
+            "the labels 'one' and 'two' overlap":
+                lambda ax: (ax.text(0.5, 0.5, "one"), ax.text(0.52, 0.5, "two")),
+            "a Circle leaves its axes":
+                lambda ax: ax.add_patch(__import__("matplotlib").patches.Circle((0.9, 0.5), 0.3)),
+            "the line 'x²' leaves its axes":
+                lambda ax: ax.plot([0, 0.5, 1], [0, 0.25, 1.2], label="x²"),
+            "an unlabelled line leaves its axes": lambda ax: ax.plot([0, 1], [-0.5, 0.5]),
+        }
+        for problem, draw in cases.items():
+            with pytest.raises(ValueError, match=re.escape(problem)):
+                svg_figure(fig_with(draw), alt="a", caption="c")
+        # what a reader can read passes: apart, inside, and a line let out on purpose
+        def fine(ax):
+            ax.text(0.1, 0.5, "one")
+            ax.text(0.6, 0.5, "two")
+            ax.add_patch(__import__("matplotlib").patches.Circle((0.5, 0.5), 0.2))
+            may_leave_axes(ax.plot([0, 1], [0, 2])[0])
+        assert "<figure" in svg_figure(fig_with(fine), alt="a", caption="c")
 
 
 class TestVendor:

@@ -23,10 +23,13 @@ SOURCE = Path(page.__file__).read_text()
 def test_lens_area_against_a_monte_carlo_and_the_closed_form():
     assert page.lens_area(1.0) == pytest.approx(2 * math.pi / 3 - math.sqrt(3) / 2)
     assert round(100 * page.lens_area(1.0) / math.pi) == 39   # the page's "about 39%"
-    pts = np.random.default_rng(0).uniform(-2, 2, size=(1_000_000, 2))
-    for r in (0.5, 2.0):
-        in_both = (np.hypot(pts[:, 0] - 1, pts[:, 1]) < r) & (np.hypot(*pts.T) < 1)
-        assert page.lens_area(r) == pytest.approx(16 * in_both.mean(), rel=0.02)
+    pts = np.random.default_rng(0).uniform(-3, 3, size=(1_000_000, 2))
+    # the page's case (R = d = 1) and the formula's general one
+    for r, R, d in ((0.5, 1.0, 1.0), (2.0, 1.0, 1.0), (0.8, 1.5, 1.2), (1.2, 0.7, 0.9)):
+        in_both = (np.hypot(pts[:, 0] - d, pts[:, 1]) < r) & (np.hypot(*pts.T) < R)
+        assert page.lens_area(r, R, d) == pytest.approx(36 * in_both.mean(), rel=0.02)
+    assert page.lens_area(1.0, 1.0, 2.0) == 0.0                        # discs touching
+    assert page.lens_area(0.5, 2.0, 1.0) == pytest.approx(math.pi / 4)  # one inside
 
 
 def test_streams_are_independent():

@@ -36,7 +36,7 @@ def block_diagram():
     backward paths in colour. Returns the figure."""
     from matplotlib.patches import Circle, FancyBboxPatch
 
-    fig, ax = _canvas(4.4, 3.0, (-0.2, 10.4), (0.0, 7.4))
+    fig, ax = _canvas(4.4, 3.1, (-0.2, 10.4), (0.0, 7.7))
     for centre, label in (((1.0, 3.6), "$x$"), ((8.0, 3.6), "$+$")):
         ax.add_patch(Circle(centre, 0.5, facecolor="white", edgecolor=INK,
                             linewidth=1.4))
