@@ -31,6 +31,7 @@ import base64
 import colorsys
 import html
 import io
+import itertools
 import re
 import sys
 import weakref
@@ -174,7 +175,63 @@ def layout_problems(fig, tolerance_px: float = 2.0) -> list[str]:
                 name = line.get_label()
                 name = "an unlabelled line" if name.startswith("_") else f"the line {name!r}"
                 found.append(f"{name} leaves its axes (its data there go unseen)")
+        from matplotlib.patches import Circle, FancyBboxPatch
+
+        nodes = [p for p in ax.patches
+                 if isinstance(p, Circle | FancyBboxPatch) and p.get_visible()]
+        for arrow, own_label in _arrows(ax, renderer):
+            # the arrow as drawn (its shaft and head), in display coordinates
+            points = np.concatenate([_densified(p) for p in arrow.get_path().to_polygons(
+                arrow.get_transform(), closed_only=False) if len(p)] or [np.empty((0, 2))])
+            for text, e in zip(texts, extents, strict=True):
+                if text is own_label:                 # an annotation points from its text
+                    continue
+                inside = ((points[:, 0] > e.x0 + tolerance_px)
+                          & (points[:, 0] < e.x1 - tolerance_px)
+                          & (points[:, 1] > e.y0 + tolerance_px)
+                          & (points[:, 1] < e.y1 - tolerance_px))
+                if inside.any():
+                    found.append(f"an arrow runs through the label {text.get_text()!r}")
+            for node in nodes:          # arrows join shapes at their edges
+                if _well_inside(node, points, tolerance_px).any():
+                    found.append(f"an arrow runs into a {type(node).__name__}")
     return found
+
+
+def _well_inside(patch, points, margin):
+    """Which points lie inside ``patch`` by more than ``margin`` (display units)."""
+    import numpy as np
+
+    path, transform = patch.get_path(), patch.get_transform()
+    return np.logical_and.reduce([path.contains_points(points + d, transform)
+                                  for d in ((margin, 0), (-margin, 0), (0, margin),
+                                            (0, -margin))])
+
+
+def _densified(polygon, step_px: float = 1.0):
+    """Points along a polygon's edges, at most ``step_px`` apart."""
+    import numpy as np
+
+    pieces = [polygon[:1]]
+    for a, b in itertools.pairwise(polygon):
+        n = max(int(np.hypot(*(b - a)) / step_px), 1)
+        pieces.append(a + (b - a) * np.linspace(0, 1, n + 1)[1:, None])
+    return np.concatenate(pieces)
+
+
+def _arrows(ax, renderer):
+    """The arrows drawn on ``ax``, each with the annotation it belongs to (None for an arrow
+    patch)."""
+    from matplotlib.patches import FancyArrowPatch
+
+    found = [(p, None) for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    for text in ax.texts:
+        if getattr(text, "arrow_patch", None) is not None:
+            # placed in display coordinates when last drawn, and savefig drew it shifted
+            # into its tight box: place it again where the figure is now
+            text.update_positions(renderer)
+            found.append((text.arrow_patch, text))
+    return [(a, text) for a, text in found if a.get_visible()]
 
 
 def panel_record(fig, alt: str) -> dict:

@@ -25,8 +25,37 @@ def run_page(module: str) -> tuple[SimpleNamespace, str]:
 def drawn(module: str) -> dict[str, list[SimpleNamespace]]:
     """What each figure of ``module`` drew, by its panels' alt text: one entry per axes, with
     ``lines`` [(label, xy data)], ``collections`` [[vertices of each path]] (error bars,
-    bands) and ``texts`` [(text, position, colour)], as handed to the renderer."""
+    bands), ``points`` [offsets of each collection] (scatter plots) and ``texts`` [(text,
+    position, colour)], as handed to the renderer."""
     return _run(module)[2]
+
+
+def panel(module: str, alt_start: str, axes: int = 0) -> SimpleNamespace:
+    """The one drawn panel of ``module`` whose alt text starts with ``alt_start``."""
+    found = [panels[axes] for alt, panels in drawn(module).items() if alt.startswith(alt_start)]
+    if len(found) != 1:
+        raise ValueError(f"{len(found)} panels of {module} have alt text {alt_start!r}...")
+    return found[0]
+
+
+def band_limits(vertices, xs):
+    """The lowest and highest y of a band (a fill_between polygon's vertices) at each x."""
+    import numpy as np
+
+    return np.array([(vertices[vertices[:, 0] == x, 1].min(),
+                      vertices[vertices[:, 0] == x, 1].max()) for x in xs])
+
+
+def spreads_in_order(printed: str) -> list[str]:
+    """Every 'median (lowest–highest)' printed, each checked to be in order (a range printed
+    the wrong way round is a wrong number, whatever its digits)."""
+    found = re.findall(r"([-−]?[\d.]+(?:e[-+−]?\d+)?) \(([-−]?[\d.]+(?:e[-+−]?\d+)?)"
+                       r"(?:–| to )([-−]?[\d.]+(?:e[-+−]?\d+)?)\)", printed)
+    for m, lo, hi in found:
+        m, lo, hi = (float(v.replace("−", "-")) for v in (m, lo, hi))
+        if not lo <= m <= hi:
+            raise AssertionError(f"printed out of order: {m} ({lo} to {hi})")
+    return found
 
 
 @functools.cache
@@ -61,6 +90,7 @@ def _contents(ax) -> SimpleNamespace:
         lines=[(line.get_label(), np.array(line.get_xydata())) for line in ax.lines],
         collections=[[np.array(path.vertices) for path in c.get_paths()]
                      for c in ax.collections],
+        points=[np.array(c.get_offsets()) for c in ax.collections],   # of scatter plots
         texts=[(t.get_text(), t.get_position(), to_hex(t.get_color())) for t in ax.texts])
 
 

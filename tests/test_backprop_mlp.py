@@ -354,3 +354,10 @@ def test_printed_lines_of_the_tensor_the_library_and_softmax():
                                    strict=True):
             gap = np.max(np.abs(candidate - fd))
             assert (gap < 1e-3 and "e" in cell) or printed_as(cell, gap), (name, cell, gap)
+
+
+def test_every_printed_range_is_in_order():
+    """Each 'median (lowest–highest)' the page prints has its median between its ends."""
+    from tests.page_output import run_page, spreads_in_order
+
+    assert spreads_in_order(run_page("snippets.backprop_mlp.backprop")[1])

@@ -236,3 +236,10 @@ def test_the_printed_tables_are_the_spectra():
         assert cells[0] == str(depth)
         assert agrees_over_seeds(cells[1], 100 * zeros), cells
         assert agrees_over_seeds(cells[2], np.mean(s ** 2, axis=-1)), cells
+
+
+def test_every_printed_range_is_in_order():
+    """Each 'median (lowest–highest)' the page prints has its median between its ends."""
+    from tests.page_output import run_page, spreads_in_order
+
+    assert spreads_in_order(run_page("snippets.jacobian_spectra.spectra")[1])

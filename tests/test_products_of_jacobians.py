@@ -441,3 +441,10 @@ def test_exercise_non_normal_threshold():
     first = numbers_in(line_with(EXERCISES, "on a grid of step 0.001"))[-1]
     assert first == f"{math.ceil(threshold * 1000) / 1000:.3f}"     # first grid point above
     assert printed_as(numbers_in(line_with(EXERCISES, "where ‖M‖ = 1"))[-1], threshold)
+
+
+def test_every_printed_range_is_in_order():
+    """Each 'median (lowest–highest)' the page prints has its median between its ends."""
+    from tests.page_output import run_page, spreads_in_order
+
+    assert spreads_in_order(run_page("snippets.products_of_jacobians.products")[1])

@@ -4,6 +4,7 @@ and the notes' formulas shown to be off."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -354,3 +355,29 @@ def test_every_printed_finite_difference_check():
     blocks = lines[lines.index(next(r for r in lines if r.startswith("block l"))) + 1:]
     for row in blocks[:4]:
         assert float(row.split()[-1]) < 1e-6, row      # |sum - backprop|
+
+
+def test_printed_note_results_and_cut_shortcuts():
+    """The printed gaps of note 001's results are those of the note's own formulas (the
+    path through every layer plus the two on the note's list, and that path plus 1); the
+    table of cut shortcuts prints each gradient's relative change, |new − old| / |old|."""
+    from tests.page_output import printed_as, run_page
+
+    run, printed = run_page("snippets.residual_gradient.gradient")
+    terms = list(run.path_term.values())
+    notes = {"(a) + (b), the note's two terms": terms[0] + terms[1],
+             "(a) + 1, the note's result": terms[0] + 1.0}
+    for line in printed.splitlines():
+        for label, value in notes.items():
+            if line.startswith(label):
+                shown = line.rsplit(" ", 1)[1]
+                assert printed_as(shown, np.max(np.abs(value - run.numeric_x1))), line
+    lines = printed.splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("gradient of")))
+    rows = [re.split(r"\s{2,}", line.strip()) for line in lines[start + 1:start + 6]]
+    for cells, l in zip(rows, (4, 3, 2, 1, 0), strict=True):
+        for cell, cut in zip(cells[-2:], ("x3->x5", "x1->x3"), strict=True):
+            new, old = ((run.cuts[cut][1], run.full_x1) if l == 0
+                        else (run.cuts[cut][0][l], run.full[l]))
+            change = np.linalg.norm(new - old) / np.linalg.norm(old)
+            assert (cell == "0" and change == 0) or printed_as(cell, change), (l, cut, cell)

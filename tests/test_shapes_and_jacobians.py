@@ -157,6 +157,12 @@ def test_memory_of_full_jacobians():
     assert page.size(4 * page.jacobian["∂y/∂W"]) == "16 TiB"      # 2^42 * 2^2
     assert page.size(4 * page.needed["∂y/∂x"]) == "1 MiB"         # 2^18 * 2^2
     assert page.size(4 * page.needed["∂y/∂W"]) == "64 MiB"        # 2^24 * 2^2
+    from tests.page_output import run_page, table_rows
+
+    rows = table_rows(run_page("snippets.shapes_and_jacobians.jacobians")[1],
+                      "One layer y = xW", 2)
+    assert rows == [["∂y/∂x", f"{outputs * outputs:.1e}", "256 GiB", "1 MiB"],
+                    ["∂y/∂W", f"{outputs * 4096 * 4096:.1e}", "16 TiB", "64 MiB"]]
 
 
 def test_exercise_batch_shapes_and_values():

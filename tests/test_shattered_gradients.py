@@ -211,3 +211,10 @@ def test_the_figures_draw_the_computed_curves_and_ranges():
                                  strict=True):
             at = vertices[vertices[:, 0] == depth, 1]
             assert at.min() == pytest.approx(lo) and at.max() == pytest.approx(hi), depth
+
+
+def test_every_printed_range_is_in_order():
+    """Each 'median (lowest–highest)' the page prints has its median between its ends."""
+    from tests.page_output import run_page, spreads_in_order
+
+    assert spreads_in_order(run_page("snippets.shattered_gradients.shattered")[1])

@@ -105,6 +105,12 @@ def test_the_printed_lines_and_table():
     from tests.page_output import NUMBER, line_with, printed_as, run_page
 
     _, printed = run_page("snippets.sigmoid.worked")
+    # the largest gap of the mirror identity over the page's grid, which is not zero: the
+    # two sides round differently somewhere (a smallest gap would be 0, at x = 0)
+    x = np.linspace(-10.0, 10.0, 2001)
+    worst = max(abs(sigmoid(-v) - (1 - sigmoid(v))) for v in x)
+    shown = line_with(printed, "max |σ(-x) - (1 - σ(x))|").rsplit(" ", 1)[1]
+    assert worst > 0 and float(shown) > 0 and printed_as(shown, worst), shown
     z = [float(v) for v in NUMBER.findall(line_with(printed, "z:"))]
     assert z == [-1000.0, -40.0, 0.0, 40.0, 1000.0]      # the prose's x = -1000 and 1000
     naive = [float(v) for v in NUMBER.findall(line_with(printed, "naive formula:"))]

@@ -235,6 +235,14 @@ class TestFigures:
             "the line 'x²' leaves its axes":
                 lambda ax: ax.plot([0, 0.5, 1], [0, 0.25, 1.2], label="x²"),
             "an unlabelled line leaves its axes": lambda ax: ax.plot([0, 1], [-0.5, 0.5]),
+            "an arrow runs through the label 'middle'":
+                lambda ax: (ax.text(0.5, 0.5, "middle", ha="center", va="center"),
+                            ax.annotate("", xy=(0.9, 0.5), xytext=(0.1, 0.5),
+                                        arrowprops={"arrowstyle": "->"})),
+            "an arrow runs into a Circle":
+                lambda ax: (ax.add_patch(__import__("matplotlib").patches.Circle((0.5, 0.5), 0.2)),
+                            ax.add_patch(__import__("matplotlib").patches.FancyArrowPatch(
+                                (0.05, 0.5), (0.5, 0.5), arrowstyle="->"))),
         }
         for problem, draw in cases.items():
             with pytest.raises(ValueError, match=re.escape(problem)):
@@ -245,6 +253,10 @@ class TestFigures:
             ax.text(0.6, 0.5, "two")
             ax.add_patch(__import__("matplotlib").patches.Circle((0.5, 0.5), 0.2))
             may_leave_axes(ax.plot([0, 1], [0, 2])[0])
+            ax.annotate("from here", xy=(0.5, 0.9), xytext=(0.1, 0.8),   # its own label
+                        arrowprops={"arrowstyle": "->"})
+            ax.add_patch(__import__("matplotlib").patches.FancyArrowPatch(  # to the edge
+                (0.05, 0.2), (0.3, 0.5), arrowstyle="->"))
         assert "<figure" in svg_figure(fig_with(fine), alt="a", caption="c")
 
 

@@ -57,7 +57,7 @@ def block_diagram():
     _arrow(ax, (8.0, 2.9), (1.0, 2.9), SHORTCUT, dashed=True, rad=-0.25)
     ax.text(4.5, 2.0, "$g$", ha="center", va="top", color=SHORTCUT,
             fontsize=14)
-    _arrow(ax, (8.3, 4.3), (0.9, 4.4), BRANCH, dashed=True, rad=0.55)
+    _arrow(ax, (8.3, 4.3), (0.9, 4.4), BRANCH, dashed=True, rad=0.6)
     ax.text(4.7, 6.75, r"$J_F^{\top} g$", ha="center", va="bottom",
             color=BRANCH, fontsize=14)
     ax.text(9.0, 2.4, r"$g = \nabla_y \mathcal{L}$", ha="center", va="top",

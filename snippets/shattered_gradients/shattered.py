@@ -81,7 +81,7 @@ for kind in KINDS:
                 color="C0" if kind == "plain" else "C1")
         unit = "layers" if kind == "plain" else "blocks"
         ax.text(-2.1, offset + 2.6, f"{depth} {unit}", va="bottom")
-    ax.set_ylim(min(-4, ax.dataLim.y0 - 0.3), 11.5)   # every jag of the curves in view
+    ax.set_ylim(min(-4, ax.dataLim.y0 - 0.3), 11.5)   # every jag in view
     ax.set_yticks([])
     ax.set_title(kind)
     ax.set_xlabel("input x")
@@ -235,8 +235,9 @@ for (kind, counts), marker in zip(pieces.items(), "os", strict=True):
 ax.plot([32, 4096], [32, 4096], "--", color="0.5", linewidth=1,
         label="one piece per ReLU")
 L = np.arange(1, 4)
-may_leave_axes(ax.plot(WIDTH * L, float(WIDTH) ** L, ":", color="0.2",
-                      label=f"most possible (≥ {WIDTH}^depth)")[0])   # rises out of the plot
+bound, = ax.plot(WIDTH * L, float(WIDTH) ** L, ":", color="0.2",
+                 label=f"most possible (≥ {WIDTH}^depth)")
+may_leave_axes(bound)                        # it rises out of the plot
 ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlim(16, 4096)
