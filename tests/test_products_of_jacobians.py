@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from snippets.bp.activations import IDENTITY, RELU, SIGMOID, TANH
-from snippets.bp.gradcheck import assert_close, numerical_jacobian
+from snippets.bp.gradcheck import assert_close, numerical_gradient, numerical_jacobian
 from tests.page_output import (
     agrees_over_seeds,
     line_with,
@@ -448,3 +448,37 @@ def test_every_printed_range_is_in_order():
     from tests.page_output import run_page, spreads_in_order
 
     assert spreads_in_order(run_page("snippets.products_of_jacobians.products")[1])
+
+
+def test_a_zero_product_of_weights_with_a_gradient_that_keeps_its_size():
+    """Note 002's "vanishing, i.e. ∏ W → 0": the alternating network's weights multiply to
+    exactly zero at every printed depth, while its gradients, by central differences of a
+    forward pass written here (float64, h = 1e-6, atol 1e-8) and by the library's backward
+    pass, keep their size: ∂L/∂x = (1, 0) for every input."""
+    def forward(x, Ws):
+        a = x
+        for W in Ws:
+            a = np.maximum(W @ a + np.array([0.0, -10.0]), 0.0)
+        return a.sum()
+
+    S, C = np.array([[1.0, -1.0], [0.0, 0.0]]), np.array([[1.0, 0.0], [1.0, 0.0]])
+    assert np.all(S @ C == 0)
+    rows = table_rows(PRINTED, "A ReLU network whose product of weights", 3)
+    for cells, D in zip(rows, (2, 10, 50), strict=True):
+        Ws = [C if l % 2 == 0 else S for l in range(D)]
+        assert cells[0] == str(D)
+        assert np.all(np.linalg.multi_dot(Ws[::-1]) == 0) and cells[1] == "0"
+        net = page.copy_subtract(D)
+        fwd = net.forward(page.inputs)
+        grads = net.backward(fwd, np.ones_like(fwd.a[-1]))
+        assert grads.a[0].shape == page.inputs.shape == (page.SEEDS, 2)
+        for x, mine in zip(page.inputs, grads.a[0], strict=True):
+            fd = numerical_gradient(lambda v, Ws=Ws: forward(v, Ws), x)
+            assert_close(mine, fd, atol=1e-8, what=f"∂L/∂x, depth {D}")
+            assert_close(fd, [1.0, 0.0], atol=1e-8, what="unit 1 carries the gradient")
+        assert cells[2] == "(1, 0)"
+        W1_fd = sum(numerical_gradient(lambda M, x=x, Ws=Ws: forward(x, [M, *Ws[1:]]), C)
+                    for x in page.inputs)
+        assert grads.W[1].shape == W1_fd.shape == (2, 2)
+        assert_close(grads.W[1], W1_fd, atol=1e-7, what=f"∂L/∂W_1, depth {D}")
+        assert printed_as(cells[3], np.linalg.norm(W1_fd))

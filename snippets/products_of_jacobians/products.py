@@ -5,7 +5,7 @@ import numpy as np
 
 from snippets.bp.activations import IDENTITY, RELU, SIGMOID, TANH
 from snippets.bp.init import init_weights
-from snippets.bp.mlp import MLP, build_mlp
+from snippets.bp.mlp import MLP, Layer, build_mlp
 from snippets.figures import show, sig, subplots, table
 
 SEEDS = 5                     # independent draws behind every random claim
@@ -202,6 +202,37 @@ table([[name, *map(median_range, v)] for name, v in gains.items()],
       f"{sig(gain ** 50)}. Medians (smallest to largest) over {SEEDS} "
       f"networks of width {n}")
 # --8<-- [end:gain_without_g]
+
+
+# --8<-- [start:zero_product]
+C = np.array([[1.0, 0.0], [1.0, 0.0]])    # copies unit 1 into both units
+S = np.array([[1.0, -1.0], [0.0, 0.0]])   # unit 1 minus unit 2, so S C = 0
+bias = np.array([0.0, -10.0])             # keeps unit 2 switched off
+inputs = np.random.default_rng(9).uniform(0.5, 2.0, size=(SEEDS, 2))
+
+
+def copy_subtract(depth):
+    """ReLU layers W_1 = C, W_2 = S, W_3 = C, ...: every product of weights
+    of two or more layers contains S C and is zero."""
+    return MLP([Layer(C if l % 2 == 0 else S, bias, RELU)
+                for l in range(depth)])
+
+
+zero_rows = []
+for D in (2, 10, 50):
+    net = copy_subtract(D)
+    W_product = np.linalg.multi_dot([layer.W for layer in net.layers[::-1]])
+    fwd = net.forward(inputs)
+    grads = net.backward(fwd, np.ones_like(fwd.a[-1]))   # L = sum of a_D
+    grad_x = grads.a[0]                   # (SEEDS, 2): ∂L/∂x for each input
+    distinct = [f"({u:g}, {v:g})" for u, v in np.unique(grad_x, axis=0)]
+    zero_rows.append([f"{D}", f"{np.abs(W_product).max():g}",
+                      " ".join(distinct), f"{np.linalg.norm(grads.W[1]):.2f}"])
+table(zero_rows, header=["depth D", "max |W_D ⋯ W_1|", "∂L/∂x, every input",
+                         "‖∂L/∂W_1‖"],
+      caption=f"A ReLU network whose product of weights is exactly zero, "
+      f"{SEEDS} inputs, L the sum of the outputs (over all inputs for ∂L/∂W_1)")
+# --8<-- [end:zero_product]
 
 
 # --8<-- [start:bound]
