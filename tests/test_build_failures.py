@@ -62,6 +62,14 @@ RAISES = """
     for i in range(1_000_000):
         print(f"line {i}")
     # --8<-- [end:flood]
+
+    # --8<-- [start:unreadable]
+    from snippets.figures import show, subplots
+    fig, ax = subplots()
+    ax.set_xlim(0, 1)
+    ax.text(1.5, 0.5, "off the panel")
+    show(fig, alt="a label beside the plot", caption="Out of reach.")
+    # --8<-- [end:unreadable]
 """
 
 
@@ -134,6 +142,11 @@ CASES = {
         "# Page\n\n" + exec_fence("snips/demo.py:flood"),
         ["index.md", "snips/demo.py", "line 49", "printed more than 200,000 characters",
          "max_output"],
+    ),
+    "figure a reader cannot read": (
+        "# Page\n\n" + exec_fence("snips/demo.py:unreadable", output="html"),
+        ["index.md", "snips/demo.py", "section 'unreadable'", "line 57",
+         "not laid out for reading", "the label 'off the panel' lies outside its axes"],
     ),
 }
 
