@@ -172,9 +172,8 @@ def layout_problems(fig, tolerance_px: float = 2.0) -> list[str]:
             points = line.get_transform().transform(xy)
             points = points[np.isfinite(points).all(axis=1)]
             if len(points) and outside(*points.min(axis=0), *points.max(axis=0), box):
-                name = line.get_label()
-                name = "an unlabelled line" if name.startswith("_") else f"the line {name!r}"
-                found.append(f"{name} leaves its axes (its data there go unseen)")
+                found.append(f"{_line_name(line)} leaves its axes (its data there go unseen)")
+        found += _lines_outside_their_bands(ax)
         from matplotlib.patches import Circle, FancyBboxPatch
 
         nodes = [p for p in ax.patches
@@ -195,6 +194,37 @@ def layout_problems(fig, tolerance_px: float = 2.0) -> list[str]:
             for node in nodes:          # arrows join shapes at their edges
                 if _well_inside(node, points, tolerance_px).any():
                     found.append(f"an arrow runs into a {type(node).__name__}")
+    return found
+
+
+def _line_name(line) -> str:
+    label = line.get_label()
+    return "an unlabelled line" if label.startswith("_") else f"the line {label!r}"
+
+
+def _lines_outside_their_bands(ax) -> list[str]:
+    """A line drawn in the colour of a band (a median in its range) must lie inside the
+    band wherever both are drawn: a band on the wrong side of its line is a wrong number."""
+    import numpy as np
+    from matplotlib.collections import PolyCollection
+    from matplotlib.colors import to_rgb
+
+    found = []
+    for band in ax.collections:
+        if not isinstance(band, PolyCollection) or not len(band.get_facecolor()):
+            continue
+        colour = tuple(np.round(band.get_facecolor()[0][:3], 6))
+        edge = np.concatenate([p.vertices for p in band.get_paths()])
+        for line in ax.lines:
+            if tuple(np.round(to_rgb(line.get_color()), 6)) != colour:
+                continue
+            for x, y in line.get_xydata():
+                at = edge[edge[:, 0] == x, 1]
+                slack = 1e-9 * np.abs(at).max(initial=abs(y))
+                if len(at) and np.isfinite(y) and not (
+                        at.min() - slack <= y <= at.max() + slack):
+                    found.append(f"{_line_name(line)} leaves its own band at x = {x:g}")
+                    break
     return found
 
 

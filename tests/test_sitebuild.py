@@ -239,6 +239,10 @@ class TestFigures:
                 lambda ax: (ax.text(0.5, 0.5, "middle", ha="center", va="center"),
                             ax.annotate("", xy=(0.9, 0.5), xytext=(0.1, 0.5),
                                         arrowprops={"arrowstyle": "->"})),
+            "the line 'median' leaves its own band at x = 0.5":
+                lambda ax: (ax.plot([0, 0.5, 1], [0.2, 0.6, 0.4], color="C0", label="median"),
+                            ax.fill_between([0, 0.5, 1], [0.1, 0.3, 0.3], [0.3, 0.5, 0.5],
+                                            color="C0", alpha=0.2)),
             "an arrow runs into a Circle":
                 lambda ax: (ax.add_patch(__import__("matplotlib").patches.Circle((0.5, 0.5), 0.2)),
                             ax.add_patch(__import__("matplotlib").patches.FancyArrowPatch(
@@ -255,6 +259,8 @@ class TestFigures:
             may_leave_axes(ax.plot([0, 1], [0, 2])[0])
             ax.annotate("from here", xy=(0.5, 0.9), xytext=(0.1, 0.8),   # its own label
                         arrowprops={"arrowstyle": "->"})
+            ax.plot([0, 1], [0.5, 0.6], color="C1")                      # inside its band
+            ax.fill_between([0, 1], [0.4, 0.5], [0.6, 0.7], color="C1", alpha=0.2)
             ax.add_patch(__import__("matplotlib").patches.FancyArrowPatch(  # to the edge
                 (0.05, 0.2), (0.3, 0.5), arrowstyle="->"))
         assert "<figure" in svg_figure(fig_with(fine), alt="a", caption="c")
