@@ -5,6 +5,8 @@ states in its prose recomputed or bounded; the exercises' answers recomputed ano
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -162,9 +164,15 @@ def test_note004_block_gradient(d, k, seed):
     params = dict(W1=rng.normal(size=(k, d)), b1=rng.normal(size=k),
                   W2=rng.normal(size=(d, k)), b2=rng.normal(size=d))
     x, y = rng.normal(size=d), rng.normal(size=d)
-    _, correct, literal = page.note004(x, y, **params)
-    numeric = numerical_gradient(lambda V: page.note004(x, y, **{**params, "W1": V})[0],
-                                 params["W1"])
+    loss, correct, literal = page.note004(x, y, **params)
+
+    def block_loss(W1):          # the note's block written out here: ŷ = W2 σ(W1 x + b1) + b2 + x
+        y_hat = params["W2"] @ (1 / (1 + np.exp(-(W1 @ x + params["b1"])))) + params["b2"] + x
+        return 0.5 * float(np.sum((y_hat - y) ** 2))
+
+    assert loss == pytest.approx(block_loss(params["W1"]), rel=1e-12)
+    numeric = numerical_gradient(block_loss, params["W1"])
+    assert correct.shape == numeric.shape == (k, d)
     assert_close(correct, numeric, atol=ATOL, what="grad W1 of the residual block")
     assert literal.shape == (d,) and literal.shape != (k, d)
 
@@ -361,3 +369,18 @@ def test_every_printed_range_is_in_order():
     from tests.page_output import run_page, spreads_in_order
 
     assert spreads_in_order(run_page("snippets.backprop_mlp.backprop")[1])
+
+
+def test_the_graph_puts_each_layers_parameters_beside_its_z():
+    """In the computational graph, the box of W_l, b_l (and of their gradients) sits at the
+    height of z_l, and the column reads x, z1, a1, z2, a2, L from the bottom up."""
+    from tests.page_output import panel
+
+    ax = panel("snippets.backprop_mlp.backprop", "A computational graph drawn from bottom")
+    height = {text: xy[1] for text, xy, _ in ax.texts}
+    column = ["x = a₀", "z₁", "a₁", "z₂", "a₂", "ℒ(a₂, y)"]
+    assert all(height[a] < height[b] for a, b in itertools.pairwise(column))
+    for l, (z, grads) in enumerate([("z₁", "δ₁a₀ᵀ, δ₁"), ("z₂", "δ₂a₁ᵀ, δ₂")], start=1):
+        params = f"W{l}, b{l}".translate(str.maketrans("12", "₁₂"))
+        assert height[params] == pytest.approx(height[z])
+        assert height[grads] < height[params]          # the gradients underneath

@@ -243,3 +243,25 @@ def test_every_printed_range_is_in_order():
     from tests.page_output import run_page, spreads_in_order
 
     assert spreads_in_order(run_page("snippets.jacobian_spectra.spectra")[1])
+
+
+def test_the_printed_relu_table_and_the_forgetting_rate():
+    """The ReLU table's cells from the spectra and the forward passes' on-fractions, and the
+    printed rate per layer from the smallest singular values at depths 32 and 128 (96 layers
+    apart)."""
+    from tests.page_output import agrees_over_seeds, line_with, run_page, table_rows
+
+    run, printed = run_page("snippets.jacobian_spectra.spectra")
+    rows = table_rows(printed, f"ReLU networks: median of {run.SEEDS}", 4)
+    cases = [("0", *run.results["ReLU, He"]), ("+0.5", run.biased_s, run.biased_on)]
+    keys = [(label, by_depth, on, depth) for label, by_depth, on in cases for depth in (8, 32)]
+    for cells, (label, by_depth, on, depth) in zip(rows, keys, strict=True):
+        s = by_depth[depth]
+        assert cells[:2] == [label, str(depth)]
+        assert agrees_over_seeds(cells[2], 100 * (1 - on[depth])), cells
+        zeros = np.mean(s < 1e-13 * s.max(axis=-1, keepdims=True), axis=-1)
+        assert agrees_over_seeds(cells[3], 100 * zeros), cells
+        assert agrees_over_seeds(cells[4], np.mean(s ** 2, axis=-1)), cells
+    rate = (run.smallest[128] / run.smallest[32]) ** (1 / (128 - 32))
+    shown = line_with(printed, "per layer, from depth 32 to 128: x ")
+    assert agrees_over_seeds(shown.split(": x ")[1].split(";")[0], rate), shown

@@ -142,6 +142,24 @@ def test_pieces_are_not_what_shatters():
 
 
 def test_exercise_tent_map():
+    """The network is the tent map applied depth times (checked against the map itself on a
+    grid of [0, 1]), and the table counts its pieces and those of random narrow networks."""
+    def tent(u):
+        return np.where(u <= 0.5, 2 * u, 2 - 2 * u)
+
+    u = np.linspace(0.0, 1.0, 1001)
+    for depth in (1, 2, 5):
+        net = ex.tent_network(depth)
+        assert [layer.W.shape for layer in net.layers] == \
+            [(2, 1)] + [(2, 2)] * (depth - 1) + [(1, 2)]
+        expected = u
+        for _ in range(depth):
+            expected = tent(expected)
+        assert_close(net.forward(u[:, None]).a[-1][:, 0], expected, atol=1e-12,
+                     what=f"T applied {depth} times")
+    for depth in (2, 8):
+        widths = [layer.W.shape for layer in ex.random_narrow(depth, 0).layers]
+        assert widths == [(2, 1)] + [(2, 2)] * (depth - 1) + [(1, 2)]
     for row in ex.rows:
         depth, tent, power, random = row
         assert int(tent) == int(power) == 2 ** int(depth)
@@ -159,6 +177,9 @@ def test_exercise_finer_sweep():
     fine = page.autocorrelation(page.input_gradient(page.nets["plain", 64],
                                                     np.linspace(-2, 2, 1024)[:, None]))
     assert_close(ex.rho[1024], fine, atol=1e-12, what="1024 points")
+    # the 256-point row is the chapter's own measurement at depth 64
+    assert_close(ex.rho[256], page.correlation["plain"][page.DEPTHS.index(64)], atol=0,
+                 what="256 points")
     assert (fine > coarse).all()
 
 
@@ -218,3 +239,20 @@ def test_every_printed_range_is_in_order():
     from tests.page_output import run_page, spreads_in_order
 
     assert spreads_in_order(run_page("snippets.shattered_gradients.shattered")[1])
+
+
+def test_the_printed_depth_comparisons():
+    """The three printed verdicts on the correlation figure, recomputed from the
+    correlations: every residual network above 0.9, and the depths where the plain networks
+    fall below the residual ones, in the median and in every network."""
+    from tests.page_output import line_with, run_page
+
+    run, printed = run_page("snippets.shattered_gradients.shattered")
+    plain, residual = run.correlation["plain"], run.correlation["residual"]
+    assert line_with(printed, "residual above 0.9").endswith(str(bool(np.all(residual > 0.9))))
+    median = [d for d, p, r in zip(run.DEPTHS, np.median(plain, axis=1),
+                                   np.median(residual, axis=1), strict=True) if p < r]
+    every = [d for d, p, r in zip(run.DEPTHS, plain.max(axis=1), residual.min(axis=1),
+                                  strict=True) if p < r]
+    assert line_with(printed, "depths where the median plain").endswith(str(median))
+    assert line_with(printed, "depths where every plain").endswith(str(every))

@@ -84,6 +84,7 @@ def test_exercises():
 
     # 1: the largest factor is 1/4, and 4^-L < 1e-6 first at L = 10
     assert ex.best == 0.25 and 0.25 ** 9 > 1e-6 > 0.25 ** 10 and ex.layers == 10
+    assert ex.at == 0.0                               # sigma' peaks at x = 0, on the grid
     # 2: tanh from sigma, to rounding, on random points too
     assert ex.gap_tanh <= 4e-16 and ex.gap_tanh_prime <= 4e-16
     t = np.random.default_rng(4).normal(scale=4, size=1000)

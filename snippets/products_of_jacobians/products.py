@@ -231,7 +231,8 @@ for D in (2, 10, 50):
 table(zero_rows, header=["depth D", "max |W_D ⋯ W_1|", "∂L/∂x, every input",
                          "‖∂L/∂W_1‖"],
       caption=f"A ReLU network whose product of weights is exactly zero, "
-      f"{SEEDS} inputs, L the sum of the outputs (over all inputs for ∂L/∂W_1)")
+      f"{SEEDS} inputs, L the sum of the outputs (over all inputs for "
+      f"∂L/∂W_1)")
 # --8<-- [end:zero_product]
 
 
