@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from snippets.bp.gradcheck import assert_close, numerical_jacobian
+from snippets.figures import sig
 from tests.page_output import (
     agrees_over_seeds,
     drawn,
@@ -303,3 +304,15 @@ def test_the_sweep_figure_draws_the_sweep():
         bars = np.array([(seg[:, 1].min(), seg[:, 1].max()) for seg in ax.collections[k]])
         assert_close(bars, np.stack([measured.min(axis=1), measured.max(axis=1)], axis=1),
                      atol=0, rtol=1e-12, what=f"bars, {init}")
+
+
+def test_ranges_are_printed_with_the_digits_their_spread_allows():
+    """'median (smallest–largest)' with the last digit at the scale of the range: a range of
+    about 0.1 gets one decimal, of about 30 none, of 0.0004 at most three; values outside
+    0.01 to 100 (or all equal) in two significant digits."""
+    fmt = page.median_range
+    assert fmt([0.5, 0.52, 0.6]) == "0.5 (0.5–0.6)"
+    assert fmt([20.0, 35.0, 50.0]) == "35 (20–50)"
+    assert fmt([0.1, 0.1002, 0.1004]) == "0.100 (0.100–0.100)"
+    assert fmt([0.05, 0.052, 0.0526]) == "0.052 (0.050–0.053)"
+    assert fmt([1e-4, 2e-4, 3e-4]) == f"{sig(2e-4)} ({sig(1e-4)}–{sig(3e-4)})"
