@@ -384,3 +384,24 @@ def test_the_graph_puts_each_layers_parameters_beside_its_z():
         params = f"W{l}, b{l}".translate(str.maketrans("12", "₁₂"))
         assert height[params] == pytest.approx(height[z])
         assert height[grads] < height[params]          # the gradients underneath
+
+
+def test_the_printed_note002_and_layer_ratio_tables():
+    """The separated product's gap and the per-layer factor, as printed, recomputed from
+    the module's gradients: max|separated − alternating| / max|alternating| per network, and
+    the ninth root of the first layer's gradient norm over the tenth's."""
+    from tests.page_output import agrees_over_seeds, run_page, table_rows
+
+    run, printed = run_page("snippets.backprop_mlp.backprop")
+    rows = table_rows(printed, "The gradient of R by W₁ in five networks", 2)
+    for cells, width in zip(rows, (1, 8), strict=True):
+        correct, separated, _ = page.note002_gradient(width)
+        gap = np.abs(separated - correct).max(axis=(1, 2)) / np.abs(correct).max(axis=(1, 2))
+        assert cells[0] == str(width)
+        assert agrees_over_seeds(cells[2], gap), cells
+    rows = table_rows(printed, "The norm of the gradient for W₁ over that for W₁₀", 2)
+    for cells, (label, v) in zip(rows, run.norms.items(), strict=True):
+        ratio = v[:, 0] / v[:, -1]
+        assert cells[0] == label.split(",")[0]
+        assert agrees_over_seeds(cells[1], ratio), cells
+        assert agrees_over_seeds(cells[2], ratio ** (1 / (v.shape[1] - 1))), cells

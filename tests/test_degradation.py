@@ -167,6 +167,9 @@ def test_the_gradients_of_the_plain_networks():
     # after training: stuck seeds 1e-6 to 1e-3; the others more than any 20-layer network
     stuck = ends > 0.45
     after = fifty_six["g₁ end"]
+    # the first layer's, measured on the trained networks here
+    end, _ = page.probe(page.at_rate(page.runs[PLAIN, 56].net, page.rate))
+    assert_close(after, end[0], atol=0, rtol=1e-12, what="g₁ after training, 56 layers")
     assert (after[stuck] > 1e-6).all() and (after[stuck] <= 1.5e-3).all()
     assert after[~stuck].min() > twenty["g₁ end"].max()
     # every line of the figure is roughly level: no layer below 1/10 of the last one's

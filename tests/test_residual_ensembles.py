@@ -5,6 +5,7 @@ surgery, and every claim the page makes, over seeds."""
 from __future__ import annotations
 
 import itertools
+import re
 from math import comb
 
 import numpy as np
@@ -263,3 +264,20 @@ def test_the_share_figure_draws_each_settings_median_and_range():
         assert_close(band_limits(band[0], page.k),
                      np.stack([total.min(axis=0), total.max(axis=0)], axis=1),
                      atol=1e-15, what="band")
+
+
+def test_the_printed_lesion_table():
+    """The lesion table in %, read back: each network's average change over its blocks
+    (median and range over seeds), and the smallest and largest change of any block."""
+    from tests.page_output import agrees_over_seeds, printed_as, run_page
+
+    run, printed = run_page("snippets.residual_ensembles.ensembles")
+    lines = printed.splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("change, %")))
+    rows = {line.split("  ")[0]: re.split(r"\s{2,}", line.strip())[1:]
+            for line in lines[start + 1:start + 4]}
+    for column, name in enumerate(("residual", "plain")):
+        d = 100 * run.damage[name]                   # (seeds, blocks), in %
+        assert agrees_over_seeds(rows["average"][column], d.mean(axis=1))
+        assert printed_as(rows["smallest"][column], d.min())
+        assert printed_as(rows["largest"][column], d.max())

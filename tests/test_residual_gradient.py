@@ -376,8 +376,36 @@ def test_printed_note_results_and_cut_shortcuts():
     start = lines.index(next(line for line in lines if line.startswith("gradient of")))
     rows = [re.split(r"\s{2,}", line.strip()) for line in lines[start + 1:start + 6]]
     for cells, l in zip(rows, (4, 3, 2, 1, 0), strict=True):
+        assert cells[0] == (f"W{l}" if l else "∇x1 L")
         for cell, cut in zip(cells[-2:], ("x3->x5", "x1->x3"), strict=True):
             new, old = ((run.cuts[cut][1], run.full_x1) if l == 0
                         else (run.cuts[cut][0][l], run.full[l]))
             change = np.linalg.norm(new - old) / np.linalg.norm(old)
             assert (cell == "0" and change == 0) or printed_as(cell, change), (l, cut, cell)
+
+
+def test_the_printed_gaps_of_the_notes_ways():
+    """Each of the notes' ways, recomputed here as the note writes it, misses the finite
+    differences by exactly the gap the page prints: note 001's "+ 1" for ∇x3 L, its path
+    through x4 alone for ∇x2 L, its "0 + I" for dy/dx1, and note 004's all-ones matrix."""
+    from tests.page_output import printed_as, run_page
+
+    run, printed = run_page("snippets.residual_gradient.gradient")
+    relu_on = {i: (run.z[i] > 0).astype(float) for i in (3, 4, 5)}
+    delta5 = run.dL[5] * relu_on[5]
+    through_x4 = run.W[2].T @ ((run.W[3].T @ delta5) * relu_on[4])
+    e = run.error
+    ways = {
+        "through x4 + 1 (note 001)": (through_x4 + 1.0,
+                                      numerical_gradient(run.loss_from_x3, run.x[3])),
+        "the x4 path only (note 001)": (run.W[1].T @ (through_x4 * relu_on[3]),
+                                        numerical_gradient(run.loss_from_x2, run.x[2])),
+        "0 + I (note 001)": (np.eye(run.d), numerical_jacobian(run.block, run.x[1])),
+        "J_Hᵀ e + 11ᵀ e (ones)": (run.J_H.T @ e + e.sum(),
+                                  numerical_gradient(run.loss004, run.x0)),
+    }
+    lines = printed.splitlines()
+    for label, (value, reference) in ways.items():
+        line, = [line for line in lines if line.startswith(label)]
+        shown = line.rsplit(" ", 1)[1]
+        assert printed_as(shown, np.max(np.abs(value - reference))), line

@@ -225,3 +225,15 @@ def test_the_figures_draw_the_computed_eigenvalues_and_ratios():
             assert_close(band_limits(band[0], page.depths),
                          np.stack([r.min(axis=1), r.max(axis=1)], axis=1), atol=0,
                          rtol=1e-12, what=v)
+
+
+def test_the_printed_64_block_table():
+    from tests.page_output import agrees_over_seeds, run_page, table_rows
+
+    run, printed = run_page("snippets.skip_guarantees.guarantees")
+    rows = table_rows(printed, f"{run.SEEDS} seeds: median (lowest–highest)",
+                      len(run.VARIANTS))
+    at_64 = list(run.depths).index(64)
+    for cells, (v, label) in zip(rows, run.VARIANTS.items(), strict=True):
+        assert cells[0] == label
+        assert agrees_over_seeds(cells[1], run.ratios[v][at_64]), cells
