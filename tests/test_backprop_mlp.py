@@ -305,6 +305,13 @@ def test_exercise_depth_prediction():
         assert 1 / 1.6 < np.median(ratio) / predicted < 1.6      # "within a factor of 1.6"
         assert f"{np.median(ratio ** (1 / (depth - 1))):.2f}" == per_layer
     assert f"{np.median(ex.measured[5]):.0e}" == "2e-03"
+    from tests.page_output import agrees_over_seeds, run_page, table_rows
+
+    _, printed = run_page("snippets.backprop_mlp.exercises")
+    for cells, depth in zip(table_rows(printed, "Layer 1 / layer N", 2), (5, 20), strict=True):
+        assert cells[0] == str(depth)
+        assert cells[1] == page.sci(factor ** (depth - 1)), cells     # factor^(N−1)
+        assert agrees_over_seeds(cells[2], ex.measured[depth]), cells
     assert f"{np.median(ex.measured[20]):.0e}" == "5e-13"
 
 

@@ -281,3 +281,22 @@ def test_the_printed_lesion_table():
         assert agrees_over_seeds(rows["average"][column], d.mean(axis=1))
         assert printed_as(rows["smallest"][column], d.min())
         assert printed_as(rows["largest"][column], d.max())
+
+
+def test_the_printed_similar_outputs_table():
+    """The table of note 000's step as printed: each row's distance recomputed from the
+    block Jacobians (B − I, and B − 2I, relative to the Frobenius norm of I and of 2I)."""
+    from tests.page_output import agrees_over_seeds, run_page
+
+    run, printed = run_page("snippets.residual_ensembles.ensembles")
+    width = run.cases["near-copy layer"][0][1].shape[0]
+    I = np.eye(width)
+    measures = {"‖out − in‖ / ‖in‖": lambda out_in, B: out_in,
+                "‖B − I‖ / ‖I‖": lambda out_in, B: np.linalg.norm(B - I) / np.sqrt(width),
+                "‖B − 2I‖ / ‖2I‖": lambda out_in, B: np.linalg.norm(B - 2 * I)
+                / (2 * np.sqrt(width))}
+    for name, f in measures.items():
+        line, = [line for line in printed.splitlines() if line.startswith(name)]
+        cells = re.split(r"\s{2,}", line[len(name):].strip())
+        for cell, draws in zip(cells, run.cases.values(), strict=True):
+            assert agrees_over_seeds(cell, [f(*c) for c in draws]), (name, cell)

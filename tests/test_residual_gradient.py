@@ -409,3 +409,23 @@ def test_the_printed_gaps_of_the_notes_ways():
         line, = [line for line in lines if line.startswith(label)]
         shown = line.rsplit(" ", 1)[1]
         assert printed_as(shown, np.max(np.abs(value - reference))), line
+
+
+def test_the_printed_note002_cases():
+    """Note 002's table as printed: |∇A3 R| = |A3 − Y| from a forward pass written here,
+    and the long and short paths' sizes, for every case."""
+    from tests.page_output import printed_as, run_page
+
+    run, printed = run_page("snippets.residual_gradient.gradient")
+    lines = printed.splitlines()
+    start = lines.index(next(line for line in lines if line.startswith("g after the sum")))
+    for line, (label, scale, g, b3), (_, long, short, _) in zip(
+            lines[start + 1:], run.CASES, run.note002_runs, strict=False):
+        assert line.startswith(label)
+        Z1 = run.V1 @ run.X2
+        Z2 = scale * run.V2 @ g(Z1)
+        A3 = g(run.V3 @ g(Z2) + b3 + Z1)
+        cells = line[len(label):].split()
+        assert printed_as(cells[0], np.linalg.norm(A3 - run.Y2)), line
+        assert printed_as(cells[1], np.linalg.norm(long)) and \
+            printed_as(cells[2], np.linalg.norm(short)), line
