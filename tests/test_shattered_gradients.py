@@ -212,23 +212,24 @@ def test_the_figures_draw_the_computed_curves_and_ranges():
     """What the two figures drew: each curve panel's lines are the median-correlation
     network's gradient, standardised and shifted to its row; the depth figure's bands run
     from the least to the most correlated network at every depth."""
-    from tests.page_output import drawn
+    from tests.page_output import drawn, run_page
 
+    run, _ = run_page("snippets.shattered_gradients.shattered")  # the run that drew them
     figures = drawn("snippets.shattered_gradients.shattered")
     curves = [axes[0] for alt, axes in figures.items()
               if alt.startswith(("Two curves of the derivative", "The same for a residual"))]
-    assert len(curves) == len(page.KINDS)
-    for ax, kind in zip(curves, page.KINDS, strict=True):
+    assert len(curves) == len(run.KINDS)
+    for ax, kind in zip(curves, run.KINDS, strict=True):
         for (_, xy), (offset, depth) in zip(ax.lines, [(7, 2), (0, 64)], strict=True):
-            g = page.gradients[kind, depth]
-            median = g[np.argsort(page.autocorrelation(g))[page.SEEDS // 2]]
-            assert_close(xy[:, 0], page.x[:, 0], atol=0, what="inputs")
+            g = run.gradients[kind, depth]
+            median = g[np.argsort(run.autocorrelation(g))[run.SEEDS // 2]]
+            assert_close(xy[:, 0], run.x[:, 0], atol=0, what="inputs")
             assert_close(xy[:, 1], offset + (median - median.mean()) / median.std(),
                          atol=1e-12, what=f"{kind}, depth {depth}")
     ax, = [axes[0] for alt, axes in figures.items() if alt.startswith("Correlation of")]
-    for band, values in zip(ax.collections, page.correlation.values(), strict=True):
+    for band, values in zip(ax.collections, run.correlation.values(), strict=True):
         vertices = band[0]
-        for depth, lo, hi in zip(page.DEPTHS, values.min(axis=1), values.max(axis=1),
+        for depth, lo, hi in zip(run.DEPTHS, values.min(axis=1), values.max(axis=1),
                                  strict=True):
             at = vertices[vertices[:, 0] == depth, 1]
             assert at.min() == pytest.approx(lo) and at.max() == pytest.approx(hi), depth

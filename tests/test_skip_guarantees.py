@@ -201,13 +201,14 @@ def test_the_figures_draw_the_computed_eigenvalues_and_ratios():
     """Each eigenvalue panel plots its own s's eigenvalues (crosses inside the unit circle,
     dots outside) around the whole circle; each ratio band runs from the lowest to the
     highest seed at every depth."""
-    from tests.page_output import band_limits, drawn
+    from tests.page_output import band_limits, drawn, run_page
 
+    run, _ = run_page("snippets.skip_guarantees.guarantees")     # the run that drew them
     figures = drawn("snippets.skip_guarantees.guarantees")
     eigen = [axes[0] for alt, axes in figures.items() if alt.startswith("Scatter plot")]
     assert len(eigen) == 2
     for ax, s in zip(eigen, (0.5, 1.0), strict=True):
-        lam = page.eig[s][0]
+        lam = run.eig[s][0]
         outside, inside = ax.points
         assert_close(outside, np.c_[lam.real, lam.imag][np.abs(lam) >= 1], atol=0,
                      what=f"|λ| ≥ 1, s = {s}")
@@ -218,11 +219,11 @@ def test_the_figures_draw_the_computed_eigenvalues_and_ratios():
         assert np.allclose(np.hypot(*circle.T), 1) and np.ptp(angles) > 2 * np.pi - 1e-9
     ratio_panels = [axes[0] for alt, axes in figures.items() if alt.startswith(
         ("Log-log plot of the input gradient norm", "The same plot for the three"))]
-    for ax, shown in zip(ratio_panels, page.panels.values(), strict=True):
+    for ax, shown in zip(ratio_panels, run.panels.values(), strict=True):
         for (_, xy), band, v in zip(ax.lines, ax.collections, shown, strict=True):
-            r = page.ratios[v]
+            r = run.ratios[v]
             assert_close(xy[:, 1], np.median(r, axis=1), atol=0, rtol=1e-12, what=v)
-            assert_close(band_limits(band[0], page.depths),
+            assert_close(band_limits(band[0], run.depths),
                          np.stack([r.min(axis=1), r.max(axis=1)], axis=1), atol=0,
                          rtol=1e-12, what=v)
 
