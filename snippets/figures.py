@@ -136,9 +136,11 @@ def may_leave_axes(artist):
 def layout_problems(fig, tolerance_px: float = 2.0) -> list[str]:
     """What a reader would find wrong in a drawn figure, one sentence each: a label outside
     its panel's plotting area or over another label, a shape that leaves the area (floating
-    outside it, or cut off), a line whose data leaves it (clipped, so data go unseen).
-    Measured as the figure was last drawn, so call it after ``savefig``."""
+    outside it, or cut off), a line whose data leaves it (clipped, so data go unseen), a
+    median line outside its own band, an arrow through a label or into a node it should meet
+    at the edge. Measured as the figure was last drawn, so call it after ``savefig``."""
     import numpy as np
+    from matplotlib.patches import Circle, FancyBboxPatch
 
     renderer = fig.canvas.get_renderer()
     found = []
@@ -174,8 +176,6 @@ def layout_problems(fig, tolerance_px: float = 2.0) -> list[str]:
             if len(points) and outside(*points.min(axis=0), *points.max(axis=0), box):
                 found.append(f"{_line_name(line)} leaves its axes (its data there go unseen)")
         found += _lines_outside_their_bands(ax)
-        from matplotlib.patches import Circle, FancyBboxPatch
-
         nodes = [p for p in ax.patches
                  if isinstance(p, Circle | FancyBboxPatch) and p.get_visible()]
         for arrow, own_label in _arrows(ax, renderer):

@@ -13,6 +13,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.patches import Circle, FancyArrowPatch
 
 from snippets.figures import may_leave_axes, svg_figure
 from snippets.sitebuild import vendor
@@ -231,7 +232,7 @@ class TestFigures:
             "the labels 'one' and 'two' overlap":
                 lambda ax: (ax.text(0.5, 0.5, "one"), ax.text(0.52, 0.5, "two")),
             "a Circle leaves its axes":
-                lambda ax: ax.add_patch(__import__("matplotlib").patches.Circle((0.9, 0.5), 0.3)),
+                lambda ax: ax.add_patch(Circle((0.9, 0.5), 0.3)),
             "the line 'x²' leaves its axes":
                 lambda ax: ax.plot([0, 0.5, 1], [0, 0.25, 1.2], label="x²"),
             "an unlabelled line leaves its axes": lambda ax: ax.plot([0, 1], [-0.5, 0.5]),
@@ -244,8 +245,8 @@ class TestFigures:
                             ax.fill_between([0, 0.5, 1], [0.1, 0.3, 0.3], [0.3, 0.5, 0.5],
                                             color="C0", alpha=0.2)),
             "an arrow runs into a Circle":
-                lambda ax: (ax.add_patch(__import__("matplotlib").patches.Circle((0.5, 0.5), 0.2)),
-                            ax.add_patch(__import__("matplotlib").patches.FancyArrowPatch(
+                lambda ax: (ax.add_patch(Circle((0.5, 0.5), 0.2)),
+                            ax.add_patch(FancyArrowPatch(
                                 (0.05, 0.5), (0.5, 0.5), arrowstyle="->"))),
         }
         for problem, draw in cases.items():
@@ -255,13 +256,13 @@ class TestFigures:
         def fine(ax):
             ax.text(0.1, 0.5, "one")
             ax.text(0.6, 0.5, "two")
-            ax.add_patch(__import__("matplotlib").patches.Circle((0.5, 0.5), 0.2))
+            ax.add_patch(Circle((0.5, 0.5), 0.2))
             may_leave_axes(ax.plot([0, 1], [0, 2])[0])
             ax.annotate("from here", xy=(0.5, 0.9), xytext=(0.1, 0.8),   # its own label
                         arrowprops={"arrowstyle": "->"})
             ax.plot([0, 1], [0.5, 0.6], color="C1")                      # inside its band
             ax.fill_between([0, 1], [0.4, 0.5], [0.6, 0.7], color="C1", alpha=0.2)
-            ax.add_patch(__import__("matplotlib").patches.FancyArrowPatch(  # to the edge
+            ax.add_patch(FancyArrowPatch(  # to the edge
                 (0.05, 0.2), (0.3, 0.5), arrowstyle="->"))
         assert "<figure" in svg_figure(fig_with(fine), alt="a", caption="c")
 
