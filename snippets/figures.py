@@ -32,6 +32,7 @@ import colorsys
 import html
 import io
 import itertools
+import json
 import re
 import sys
 import weakref
@@ -510,7 +511,10 @@ def explorer(*, controls: list[dict], states: dict, x: dict, y: dict, default: t
                   "states": {_key(k): _rounded(v) for k, v in states.items()}}
     fig = static_panel(definition, definition["default"])
     record = figure_record(fig, alt=alt, caption=caption)
-    _display({EXPLORER_MIME: {"definition": definition, "static": record}},
+    # Kept as its JSON text, as the site serves it: a rebuild that takes the figure from the
+    # cache writes the text as it is, instead of encoding thousands of states again.
+    text = json.dumps(definition, separators=(",", ":"), sort_keys=True)
+    _display({EXPLORER_MIME: {"definition": text, "static": record}},
              notebook_bundle(record))
 
 

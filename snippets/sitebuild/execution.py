@@ -20,10 +20,10 @@ Change any of these and the block runs again; change nothing and its stored outp
 A block may also read files (a table of errata, a page's headings): the files under the
 project root that it, or an earlier block of its session, opened while running are recorded
 with their digests, and a change to any of them makes the stored output stale too.
-A stored entry carries a digest of its key and events: an entry that was corrupted or edited on
-disk is detected, reported, and the block runs again. A cached block in a session is not
-executed, so when a later block of that session must run, the earlier ones are first replayed
-silently to rebuild the namespace it expects.
+A stored entry's first line is a digest of its key and of the bytes that follow: an entry that
+was corrupted or edited on disk is detected, reported, and the block runs again. A cached block
+in a session is not executed, so when a later block of that session must run, the earlier ones
+are first replayed silently to rebuild the namespace it expects.
 
 Pages are independent (a session lives within one page), so when several pages must run, they
 run in parallel worker processes, forked from the build (:meth:`Executor.execute_pages`); one
@@ -64,7 +64,7 @@ from typing import Any
 
 from snippets.sitebuild.fences import ExecFence
 
-CACHE_FORMAT = 3  # bump when the meaning of a stored entry changes
+CACHE_FORMAT = 4  # bump when the meaning of a stored entry changes
 log = logging.getLogger("mkdocs.plugins.backprop")
 
 
@@ -355,6 +355,7 @@ class Executor:
         self._block_files: dict[tuple[str, Path | None], frozenset[Path]] = {}
         _module_chain.cache_clear()
         self._digests: dict[Path, str] = {}
+        self._keys: dict[tuple, str] = {}
         self.start_page("", [])
 
     def execute_pages(self, pages: dict[str, list[ExecFence]], workers: int = 1) -> None:
@@ -525,8 +526,18 @@ class Executor:
 
     def _key(self, code: str, fence: ExecFence | None, state: _Session) -> str:
         codes = [*state.codes, code]
+        blocks = [*state.blocks, fence]
+        # Asked twice per block (is there work to do, then the block itself); the answer
+        # cannot change within one build.
+        memo = (tuple(codes), tuple(b.section.path if b else None for b in blocks),
+                self._where(fence))
+        if memo not in self._keys:
+            self._keys[memo] = self._compute_key(codes, blocks, fence)
+        return self._keys[memo]
+
+    def _compute_key(self, codes: list[str], blocks: list, fence: ExecFence | None) -> str:
         files: set[Path] = set()
-        for source, block in zip(codes, [*state.blocks, fence], strict=True):
+        for source, block in zip(codes, blocks, strict=True):
             files |= self._files_of(source, block.section.path if block else None)
         payload = {
             "format": CACHE_FORMAT,
@@ -569,9 +580,14 @@ class Executor:
         if not path.is_file():
             return None
         try:
-            entry = json.loads(path.read_text(encoding="utf-8"))
-            reads = entry["reads"]
-            intact = entry["digest"] == _entry_digest(key, entry["events"], reads)
+            digest, _, body = path.read_bytes().partition(b"\n")
+            # The digest covers the stored bytes as they are: checking it costs one hash,
+            # not a second serialisation of every figure the entry holds.
+            intact = digest.decode("ascii") == _entry_digest(key, body)
+            if intact:
+                entry = json.loads(body)
+                reads = entry["reads"]
+                events = entry["events"]
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):
             intact = False
         if not intact:
@@ -586,7 +602,7 @@ class Executor:
                      f"{changed[0]}, which has changed; running it again")
             return None
         state.reads.update(reads)
-        return entry["events"]
+        return events
 
     def _read_digest(self, rel: str) -> str | None:
         path = self.root / rel
@@ -599,10 +615,9 @@ class Executor:
         if self.cache_dir is None:
             return
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        entry = {"digest": _entry_digest(key, events, reads), "events": events,
-                 "reads": reads}
+        body = json.dumps({"events": events, "reads": reads}).encode()
         tmp = self.cache_dir / f"{key}.tmp"
-        tmp.write_text(json.dumps(entry), encoding="utf-8")
+        tmp.write_bytes(_entry_digest(key, body).encode("ascii") + b"\n" + body)
         tmp.replace(self.cache_dir / f"{key}.json")
 
     def prune(self) -> int:
@@ -761,6 +776,7 @@ def _same_code(a: str, b: str) -> bool:
     return a.strip("\n") == b.strip("\n")
 
 
-def _entry_digest(key: str, events: list, reads: dict) -> str:
-    blob = json.dumps([key, events, reads], sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(blob).hexdigest()
+def _entry_digest(key: str, body: bytes) -> str:
+    """What a stored entry's first line holds: a hash of its key and of the bytes after
+    that line, so that an entry edited, cut short or moved to another key is refused."""
+    return hashlib.sha256(key.encode("ascii") + b"\n" + body).hexdigest()

@@ -8,6 +8,7 @@ inclusion; this module only reads the same markers to know where each block came
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,16 +57,19 @@ def find_section(path: Path, name: str) -> Section:
     Nested markers are refused: pymdownx drops their lines, which would shift every line
     number after them, and a traceback must point at the right line of the file.
     """
-    lines = path.read_text(encoding="utf-8").splitlines()
-    starts = [i for i, line in enumerate(lines) if _is_mark(line, "start", name)]
+    stat = path.stat()
+    lines, marks = _marked_lines(path, stat.st_mtime_ns, stat.st_size)
+    starts = [i for i, (kind, mark) in sorted(marks.items())
+              if kind.lower() == "start" and mark == name]
     if not starts:
-        found = sorted({m["name"] for line in lines if (m := _SECTION_MARK.search(line))})
+        found = sorted({mark for _, mark in marks.values()})
         raise FenceError(f"section '{name}' not found in {path} (its sections: {found})")
     start = starts[0]
     for end in range(start + 1, len(lines)):
-        if _is_mark(lines[end], "end", name):
+        kind, mark = marks.get(end, ("", ""))
+        if kind.lower() == "end" and mark == name:
             break
-        if _SECTION_MARK.search(lines[end]):
+        if end in marks:
             raise FenceError(
                 f"{path}:{end + 1}: a section marker inside section '{name}'; "
                 "executed sections must not nest"
@@ -76,9 +80,15 @@ def find_section(path: Path, name: str) -> Section:
     return Section(path, name, start + 2, end, "\n".join(body))
 
 
-def _is_mark(line: str, kind: str, name: str) -> bool:
-    m = _SECTION_MARK.search(line)
-    return bool(m) and m["type"].lower() == kind and m["name"] == name
+@functools.lru_cache(maxsize=256)
+def _marked_lines(path: Path, mtime_ns: int, size: int) -> tuple[list[str], dict]:
+    """A file's lines and its section markers {line index: (type, name)}, read once per
+    version of the file (a page includes many sections of one file, and a build scans each
+    page twice)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    marks = {i: (m["type"], m["name"]) for i, line in enumerate(lines)
+             if (m := _SECTION_MARK.search(line))}
+    return lines, marks
 
 
 def scan_page(markdown: str, page: str, base: Path) -> list[ExecFence]:

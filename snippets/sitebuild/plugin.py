@@ -260,8 +260,7 @@ class BackpropSitePlugin(BasePlugin[BackpropSiteConfig]):
                         uris.append(tuple(pair))
                     info = {"anchor": anchor, "number": numbers[anchor], "uris": uris}
                     if explorer:
-                        text = json.dumps(explorer["definition"], separators=(",", ":"),
-                                          sort_keys=True)
+                        text = explorer["definition"]
                         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
                         info["explorer"] = write(f"assets/explorers/{digest}.json", text)
                     self.figure_info[id(record)] = info
