@@ -11,6 +11,7 @@ test module; it raises on failure, and the test for that item reports what it ra
 from __future__ import annotations
 
 import importlib
+import inspect
 import multiprocessing
 import os
 import queue
@@ -31,23 +32,37 @@ def _worker(module: str, site: str, base_url: str, tasks, results) -> None:
                                              args=CHROMIUM_ARGS)
         try:
             while (task := tasks.get()) is not None:
-                name, item = task
-                try:
-                    getattr(checks, name)(browser, base_url, Path(site), item)
-                    verdict = None
-                except Exception as error:
-                    # Without pytest's assertion rewriting here, the failing line is the
-                    # message a bare assert gives: keep the last frames.
-                    verdict = "".join(traceback.format_exception(error, limit=-2))
-                results.put((name, item, verdict))
+                name, item, options = task
+                more = {}
+
+                def check(name=name, item=item, options=options, more=more):
+                    function = getattr(checks, name)
+                    if "found" in inspect.signature(function).parameters:
+                        options = {**options, "found": more}
+                    function(browser, base_url, Path(site), item, **options)
+                results.put((name, item, verdict_of(check), more))
         finally:
             browser.close()
 
 
-def run_checks(module: str, tasks: list[tuple[str, object]], site: Path, base_url: str,
+def verdict_of(check, *args) -> str | None:
+    """None if ``check(*args)`` returns, else what it raised. Without pytest's assertion
+    rewriting here, the failing line is the message a bare assert gives: keep the last
+    frames."""
+    try:
+        check(*args)
+        return None
+    except Exception as error:
+        return "".join(traceback.format_exception(error, limit=-2))
+
+
+def run_checks(module: str, tasks: list[tuple], site: Path, base_url: str,
                workers: int = WORKERS) -> dict[tuple[str, object], str | None]:
-    """Run each (check name, item) of ``tasks`` in ``workers`` processes, in the order given
-    (put the longest first); return {(name, item): None if it passed, else what it raised}."""
+    """Run each (check name, item, keyword arguments) of ``tasks`` in ``workers`` processes,
+    in the order given (put the longest first); return {(name, item): None if it passed,
+    else what it raised}. A check with a ``found`` parameter gets a dict to put more verdicts
+    in, {(name, item): verdict}, of checks it made on the way (on a page it had open
+    anyway); they join the result, even when the check itself fails later."""
     context = multiprocessing.get_context("spawn")   # no fork of a process running threads
     todo, done = context.Queue(), context.Queue()
     for task in tasks:
@@ -60,17 +75,18 @@ def run_checks(module: str, tasks: list[tuple[str, object]], site: Path, base_ur
     for process in processes:
         process.start()
     verdicts: dict[tuple[str, object], str | None] = {}
-    while len(verdicts) < len(tasks):
+    while not all((name, item) in verdicts for name, item, _ in tasks):
         try:
-            name, item, verdict = done.get(timeout=5)
+            name, item, verdict, more = done.get(timeout=5)
             verdicts[(name, item)] = verdict
+            verdicts.update(more)
         except queue.Empty:
             if not any(process.is_alive() for process in processes):
                 break
     for process in processes:
         process.join(timeout=30)
     codes = [process.exitcode for process in processes]
-    for task in tasks:
-        verdicts.setdefault(task, f"the browser worker stopped before checking it "
-                                  f"(exit codes {codes})")
+    for name, item, _ in tasks:
+        verdicts.setdefault((name, item), f"the browser worker stopped before checking it "
+                                          f"(exit codes {codes})")
     return verdicts

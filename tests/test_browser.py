@@ -67,10 +67,15 @@ def base_url(site):
         yield url
 
 
-def open_page(browser, url: str, color_scheme: str = "light", width: int = 1280):
+def open_page(browser, url: str, color_scheme: str = "light", width: int = 1280,
+              responses: list | None = None):
+    """A new context, the page at ``url`` loaded in it; ``responses`` (a list) receives
+    every response from the first request on."""
     context, watch = offline_context(browser, color_scheme, viewport={"width": width,
                                                                       "height": 900})
     page = watch_page(context.new_page(), watch)
+    if responses is not None:
+        page.on("response", lambda response: responses.append(response))
     page.goto(url, wait_until="load")
     page.evaluate("document.fonts.ready.then(() => true)")   # KaTeX's fonts, for widths
     return context, page, watch
@@ -103,17 +108,32 @@ FIRST_VISIT_KIB = 250
 PALETTE_RULES = ["color-contrast", "link-in-text-block"]
 
 
-def check_page_in_both_palettes(browser, base_url, site, path):
+def check_page_in_both_palettes(browser, base_url, site, path, also=(), found=None):
     """Loads without console errors or requests off 127.0.0.1; math typeset; figures
     loaded, with alt text, drawn for the palette (never inverted by a filter); no serious or
     critical axe-core violations. At 1280 and 390 px (the same page, resized as a reader turns
     a window): figure text legible, nothing cut off, no TeX in titles; chapters mostly prose,
-    figures and tables."""
+    figures and tables.
+
+    ``also``: names of chapter checks to make on the same load in the light palette (a page
+    load of a long chapter costs seconds): the size of a first visit before anything else
+    touches the page, the figures' numbers and full-size view after every other check;
+    their verdicts go into ``found``, {(name, chapter): None if it passed, else what it
+    raised}."""
+    from tests.browser_pool import verdict_of
+
     read = svg_reader(site, base_url)
     chapter = path.rstrip("/") in CHAPTERS
+    verdicts = {} if found is None else found
     for scheme in ("light", "dark"):
-        context, page, watch = open_page(browser, base_url + path, scheme, width=1280)
+        responses = [] if scheme == "light" else None
+        context, page, watch = open_page(browser, base_url + path, scheme, width=1280,
+                                         responses=responses)
         try:
+            slug = path.rstrip("/")
+            if scheme == "light" and "check_a_first_visit_is_light" in also:
+                verdicts["check_a_first_visit_is_light", slug] = verdict_of(
+                    a_first_visit_is_light, page, responses, slug)
             assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == \
                 {"light": "default", "dark": "slate"}[scheme]
             assert page.locator(".katex-error, .bp-tex-error").count() == 0
@@ -162,6 +182,13 @@ def check_page_in_both_palettes(browser, base_url, site, path):
                 if chapter and width == 1280 and scheme == "light":
                     assert metrics["monoShare"] <= MONOSPACE_SHARE, \
                         f"{where}: monospace blocks take {metrics['monoShare']:.0%} of the page"
+            if scheme == "light" and \
+                    "check_figures_are_numbered_referred_to_and_open_full_size" in also:
+                # Last: it opens and closes the full-size view, which the checks above must
+                # not meet half-closed.
+                page.set_viewport_size({"width": 1280, "height": 900})
+                verdicts["check_figures_are_numbered_referred_to_and_open_full_size", slug] = \
+                    verdict_of(figures_are_numbered_referred_to_and_open_full_size, page, slug)
             assert watch.errors == [], watch.errors
             assert watch.blocked == [], f"requests off 127.0.0.1: {watch.blocked}"
         finally:
@@ -171,51 +198,65 @@ def check_page_in_both_palettes(browser, base_url, site, path):
 def check_figures_are_numbered_referred_to_and_open_full_size(browser, base_url, site, slug):
     context, page, _ = open_page(browser, f"{base_url}{slug}/")
     try:
-        figures = page.eval_on_selector_all(
-            ".md-content figure.bp-figure",
-            "els => els.map(e => [e.id, e.querySelector('figcaption').textContent])")
-        for number, (anchor, caption) in enumerate(figures, start=1):
-            assert anchor.startswith("fig-")
-            assert caption.startswith(f"Figure {number}. "), caption
-            references = page.locator(f".md-content a[href$='#{anchor}']:not(.bp-figure-number)")
-            assert references.count() >= 1, f"{slug}: no text refers to {anchor}"
-            assert references.first.inner_text() == f"Figure {number}"
-        if figures:
-            page.locator(".md-content a.bp-zoom").first.click()
-            dialog = page.locator("dialog.bp-lightbox[open] img")
-            dialog.wait_for()
-            assert page.evaluate("document.querySelector('dialog.bp-lightbox img')"
-                                 ".naturalWidth") > 0
-            page.keyboard.press("Escape")
-            page.wait_for_function("!document.querySelector('dialog.bp-lightbox')")
+        figures_are_numbered_referred_to_and_open_full_size(page, slug)
     finally:
         context.close()
+
+
+def figures_are_numbered_referred_to_and_open_full_size(page, slug):
+    figures = page.eval_on_selector_all(
+        ".md-content figure.bp-figure",
+        "els => els.map(e => [e.id, e.querySelector('figcaption').textContent])")
+    for number, (anchor, caption) in enumerate(figures, start=1):
+        assert anchor.startswith("fig-")
+        assert caption.startswith(f"Figure {number}. "), caption
+        references = page.locator(f".md-content a[href$='#{anchor}']:not(.bp-figure-number)")
+        assert references.count() >= 1, f"{slug}: no text refers to {anchor}"
+        assert references.first.inner_text() == f"Figure {number}"
+    if figures:
+        page.locator(".md-content a.bp-zoom").first.click()
+        dialog = page.locator("dialog.bp-lightbox[open] img")
+        dialog.wait_for()
+        assert page.evaluate("document.querySelector('dialog.bp-lightbox img')"
+                             ".naturalWidth") > 0
+        page.keyboard.press("Escape")
+        page.wait_for_function("!document.querySelector('dialog.bp-lightbox')")
 
 
 def check_a_first_visit_is_light(browser, base_url, site, slug):
-    """Every byte a first visit loads, compressed as a web server sends it."""
-    import gzip
-
     context, watch = offline_context(browser, viewport={"width": 1280, "height": 900})
     page = watch_page(context.new_page(), watch)
-    responses = []
-    page.on("response", lambda response: responses.append(response))
+    responses = record_responses(page)
     try:
         page.goto(f"{base_url}{slug}/", wait_until="load")
-        page.wait_for_timeout(500)
-        total = 0
-        for response in responses:
-            try:
-                total += len(gzip.compress(response.body(), 6))
-            except Exception:   # no body (aborted, redirect)
-                continue
-        assert total / 1024 <= FIRST_VISIT_KIB, f"{slug}: {total / 1024:.0f} KiB"
-        # The search index waits until the reader reaches for search; KaTeX ran at build time.
-        loaded = [response.url for response in responses]
-        assert not [url for url in loaded if "search_index" in url or (url.endswith(".js")
-                    and "katex" in url)], loaded
+        a_first_visit_is_light(page, responses, slug)
     finally:
         context.close()
+
+
+def record_responses(page) -> list:
+    responses = []
+    page.on("response", lambda response: responses.append(response))
+    return responses
+
+
+def a_first_visit_is_light(page, responses, slug):
+    """Every byte a first visit loads (``responses``, recorded from a new context before the
+    page was opened), compressed as a web server sends it."""
+    import gzip
+
+    page.wait_for_timeout(500)
+    total = 0
+    for response in responses:
+        try:
+            total += len(gzip.compress(response.body(), 6))
+        except Exception:   # no body (aborted, redirect)
+            continue
+    assert total / 1024 <= FIRST_VISIT_KIB, f"{slug}: {total / 1024:.0f} KiB"
+    # The search index waits until the reader reaches for search; KaTeX ran at build time.
+    loaded = [response.url for response in responses]
+    assert not [url for url in loaded if "search_index" in url or (url.endswith(".js")
+                and "katex" in url)], loaded
 
 
 def test_palette_toggle_switches_light_and_dark(browser, base_url):
@@ -448,6 +489,12 @@ POOLED = {  # test -> (check, its parameter), longest first
 }
 
 
+# Chapter checks that need nothing but the first load of the page in the light palette: when
+# the page's palette check is selected too, they are made on its load (see its ``also``).
+SAME_LOAD = ("check_a_first_visit_is_light",
+             "check_figures_are_numbered_referred_to_and_open_full_size")
+
+
 @pytest.fixture(scope="session")
 def pooled(request, browser, base_url, site):
     from tests.browser_pool import run_checks
@@ -457,10 +504,21 @@ def pooled(request, browser, base_url, site):
         tasks += [(check, item.callspec.params[param] if param else None)
                   for item in request.session.items
                   if getattr(item, "originalname", None) == name]   # doctests have none
+    palettes = {item for check, item in tasks if check == "check_page_in_both_palettes"}
+    joined = {}
+    for check, item in tasks:
+        if check in SAME_LOAD and f"{item}/" in palettes:
+            joined.setdefault(f"{item}/", []).append(check)
+    tasks = [(check, item, {"also": tuple(joined[item])} if item in joined and
+              check == "check_page_in_both_palettes" else {})
+             for check, item in tasks if not (check in SAME_LOAD and f"{item}/" in joined)]
     return run_checks(__name__, tasks, site, base_url)
 
 
 def _verdict(pooled, check: str, item=None) -> None:
+    if (check, item) not in pooled:   # made on the page's palette check, which failed first
+        pytest.fail(f"not checked: the palette check of {item}/ failed before it could be "
+                    "made (see that test)", pytrace=False)
     verdict = pooled[(check, item)]
     if verdict is not None:
         pytest.fail(verdict, pytrace=False)
