@@ -1,4 +1,5 @@
-"""Shared helpers: run MkDocs as a reader would (a subprocess), and build small fixture sites."""
+"""Shared helpers: run MkDocs as a reader would (a new process per build), and build small
+fixture sites."""
 
 from __future__ import annotations
 
@@ -51,6 +52,48 @@ def run_mkdocs(*args: str, cwd: Path, env: dict[str, str] | None = None,
     )
 
 
+class _Builder:
+    """The helper process that forks a child per fixture-site build (tests/build_zygote.py),
+    started at the first such build and ended with the test session."""
+
+    process: subprocess.Popen | None = None
+
+    @classmethod
+    def run(cls, args: list[str], cwd: Path, env: dict[str, str],
+            timeout: float) -> subprocess.CompletedProcess:
+        import json
+        import select
+        import signal
+        import tempfile
+
+        if cls.process is None or cls.process.poll() is not None:
+            cls.process = subprocess.Popen(
+                [sys.executable, "-m", "tests.build_zygote"], cwd=ROOT,
+                env={**os.environ, **QUIET}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                text=True)
+        with tempfile.NamedTemporaryFile("r", suffix=".log", encoding="utf-8") as out:
+            request = {"args": args, "cwd": str(cwd), "env": env, "out": out.name}
+            cls.process.stdin.write(json.dumps(request) + "\n")
+            cls.process.stdin.flush()
+            pid = json.loads(cls.process.stdout.readline())["pid"]
+            ready, _, _ = select.select([cls.process.stdout], [], [], timeout)
+            if not ready:
+                os.kill(pid, signal.SIGKILL)
+            code = json.loads(cls.process.stdout.readline())["code"]
+            output = out.read()
+        if not ready:
+            raise subprocess.TimeoutExpired(["mkdocs", *args], timeout, output)
+        return subprocess.CompletedProcess(["mkdocs", *args], code, output, None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _end_the_builder():
+    yield
+    if _Builder.process is not None:
+        _Builder.process.stdin.close()
+        _Builder.process.wait(timeout=30)
+
+
 @dataclass
 class FixtureSite:
     """A throwaway MkDocs project: docs/ pages, snips/ code, the site's plugin configured."""
@@ -68,7 +111,12 @@ class FixtureSite:
         args = ["build", *(["--strict"] if strict else []), *extra]
         # The fixture sites are not git checkouts; fix the date the theme stamps on pages.
         env = {"SOURCE_DATE_EPOCH": "1700000000", **(env or {})}
-        return run_mkdocs(*args, cwd=self.root, env=env)
+        if any((self.root / name).exists() for name in ("snippets", "tests")):
+            # Its own package of the project's name: it must be imported afresh.
+            return run_mkdocs(*args, cwd=self.root, env=env)
+        # A new process for each build, forked from one that has imported MkDocs and the
+        # plugin already.
+        return _Builder.run(args, self.root, {**os.environ, **QUIET, **env}, timeout=600)
 
     def html(self, page: str = "index.html") -> str:
         return (self.root / "site" / page).read_text(encoding="utf-8")
