@@ -25,8 +25,9 @@ def run_page(module: str) -> tuple[SimpleNamespace, str]:
 def drawn(module: str) -> dict[str, list[SimpleNamespace]]:
     """What each figure of ``module`` drew, by its panels' alt text: one entry per axes, with
     ``lines`` [(label, xy data)], ``collections`` [[vertices of each path]] (error bars,
-    bands), ``points`` [offsets of each collection] (scatter plots) and ``texts`` [(text,
-    position, colour)], as handed to the renderer."""
+    bands), ``points`` [offsets of each collection] (scatter plots), ``texts`` [(text,
+    position, colour)] and ``images`` [(values, (lowest, highest) of the colour scale)], as
+    handed to the renderer."""
     return _run(module)[2]
 
 
@@ -91,7 +92,8 @@ def _contents(ax) -> SimpleNamespace:
         collections=[[np.array(path.vertices) for path in c.get_paths()]
                      for c in ax.collections],
         points=[np.array(c.get_offsets()) for c in ax.collections],   # of scatter plots
-        texts=[(t.get_text(), t.get_position(), to_hex(t.get_color())) for t in ax.texts])
+        texts=[(t.get_text(), t.get_position(), to_hex(t.get_color())) for t in ax.texts],
+        images=[(np.array(image.get_array()), image.get_clim()) for image in ax.images])
 
 
 def printed_as(text: str, value: float) -> bool:

@@ -4,6 +4,8 @@ over seeds and learning rates."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,7 @@ from snippets.bp.losses import squared_error, squared_error_grad
 from snippets.bp.optim import SGD
 from snippets.degradation import exercises
 from snippets.degradation import training as page
+from tests.page_output import run_page
 
 PLAIN, HE, ZERO = page.KINDS
 RATE, SMALL, BIG = (page.RATES.index(r) for r in (0.003, 0.001, 0.01))
@@ -205,6 +208,17 @@ def test_exercise_parameters():
                       for layer in page.network(kind, depth, rng).layers)
                   for kind in (PLAIN, ZERO)}
         assert counts == {161 + 272 * (depth - 2)}
+
+
+def test_the_printed_parameter_counts():
+    """Each line the page prints, against the count of a network of its depth: 8 inputs to
+    16 units (144 weights and biases), 16 to 16 (272) for each of the depth - 2 layers
+    between, 16 to 1 (17); the same for both kinds (a shortcut has no parameters)."""
+    _, printed = run_page("snippets.degradation.exercises")
+    lines = re.findall(r"^(\d+) layers: plain (\d+), residual (\d+)$", printed, re.M)
+    assert [int(depth) for depth, _, _ in lines] == list(page.DEPTHS)
+    for depth, plain, residual in lines:
+        assert int(plain) == int(residual) == 161 + 272 * (int(depth) - 2)
 
 
 def test_every_random_stream_is_its_own():

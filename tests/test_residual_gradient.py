@@ -146,6 +146,16 @@ def test_the_diagram_marks_the_dropped_paths_apart():
     visited = [i in {n for hop in hops for n in hop}
                for hops in diagrams.PATH_HOPS.values() for i in range(1, 6)]
     assert filled == visited
+    # The header names every node and every branch, in order from left to right, each
+    # above its own column of nodes.
+    top = max(t.get_position()[1] for t in ax.texts)
+    header = sorted((t for t in ax.texts if t.get_position()[1] == top),
+                    key=lambda t: t.get_position()[0])
+    assert [t.get_text() for t in header] == [
+        "$x_1$", "$F_1$", "$x_2$", "$F_2$", "$x_3$", "$F_3$", "$x_4$", "$F_4$", "$x_5$"]
+    columns = sorted({round(c.center[0], 6) for c in ax.patches
+                      if type(c).__name__ == "Circle"})
+    assert [round(t.get_position()[0], 6) for t in header[::2]] == columns
     plt.close(fig)
 
 

@@ -215,3 +215,18 @@ def test_every_printed_check_agrees_with_finite_differences():
         shapes = re.findall(r"\(\d*(?:, \d+)*,?\)", line)
         assert len(shapes) == 2 and shapes[0] == shapes[1], line
         assert float(line.rsplit(" ", 1)[1]) < 1e-8, line       # step 1e-6, float64
+
+
+def test_the_heatmaps_show_each_jacobian_on_a_scale_centred_at_zero():
+    """Each heat map draws its Jacobian, entry for entry, on a colour scale from -m to m,
+    m its largest entry in size: zero is the middle colour and no entry is cut off."""
+    from tests.page_output import drawn, run_page
+
+    run, _ = run_page("snippets.shapes_and_jacobians.jacobians")
+    images = [image for panels in drawn("snippets.shapes_and_jacobians.jacobians").values()
+              for axes in panels for image in axes.images]
+    assert len(images) == len(run.jacobians)
+    for (values, (low, high)), J in zip(images, run.jacobians.values(), strict=True):
+        assert values.shape == J.shape
+        assert np.array_equal(values, J)
+        assert (low, high) == (-np.abs(J).max(), np.abs(J).max())
