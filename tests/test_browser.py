@@ -7,6 +7,7 @@ missing browser is a failure: .ci/run installs it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -38,6 +39,8 @@ def _chapter_slugs() -> list[str]:
 
 
 CHAPTERS = set(_chapter_slugs())
+EXPLORER_PAGES = sorted(p.stem for p in (ROOT / "docs").glob("*.md")
+                        if "explorer.py:" in p.read_text())
 PAGES = sorted(["" if p.stem == "index" else f"{p.stem}/" for p in (ROOT / "docs").glob("*.md")]
                + [f"notebooks/{slug}/" for slug in _chapter_slugs()])
 
@@ -108,12 +111,16 @@ FIRST_VISIT_KIB = 250
 PALETTE_RULES = ["color-contrast", "link-in-text-block"]
 
 
+TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
 def check_page_in_both_palettes(browser, base_url, site, path, also=(), found=None):
-    """Loads without console errors or requests off 127.0.0.1; math typeset; figures
-    loaded, with alt text, drawn for the palette (never inverted by a filter); no serious or
-    critical axe-core violations. At 1280 and 390 px (the same page, resized as a reader turns
-    a window): figure text legible, nothing cut off, no TeX in titles; chapters mostly prose,
-    figures and tables.
+    """In the light palette, then switched to the dark one with the page's toggle: loads
+    without console errors or requests off 127.0.0.1; math typeset; figures loaded, with alt
+    text, drawn for the palette (never inverted by a filter); no serious or critical axe-core
+    violations. At 1280 and 390 px (the same page, resized as a reader turns a window):
+    figure text legible, nothing cut off, no TeX in titles; chapters mostly prose, figures
+    and tables.
 
     ``also``: names of chapter checks to make on the same load in the light palette (a page
     load of a long chapter costs seconds): the size of a first visit before anything else
@@ -125,12 +132,21 @@ def check_page_in_both_palettes(browser, base_url, site, path, also=(), found=No
     read = svg_reader(site, base_url)
     chapter = path.rstrip("/") in CHAPTERS
     verdicts = {} if found is None else found
-    for scheme in ("light", "dark"):
-        responses = [] if scheme == "light" else None
-        context, page, watch = open_page(browser, base_url + path, scheme, width=1280,
-                                         responses=responses)
-        try:
-            slug = path.rstrip("/")
+    responses: list = []
+    slug = path.rstrip("/")
+    context, page, watch = open_page(browser, base_url + path, "light", width=1280,
+                                     responses=responses)
+    try:
+        for scheme in ("light", "dark"):
+            if scheme == "dark":
+                # As a reader switches: the toggle, on the page as it is (a figure that
+                # redraws for the palette must do so live); a first visit in the dark
+                # palette has its own test.
+                page.set_viewport_size({"width": 1280, "height": 900})
+                page.locator("label[title='Switch to dark mode']").click()
+                page.wait_for_function(
+                    "document.body.getAttribute('data-md-color-scheme') === 'slate'")
+                page.evaluate(TWO_FRAMES)
             if scheme == "light" and "check_a_first_visit_is_light" in also:
                 verdicts["check_a_first_visit_is_light", slug] = verdict_of(
                     a_first_visit_is_light, page, responses, slug)
@@ -139,18 +155,20 @@ def check_page_in_both_palettes(browser, base_url, site, path, also=(), found=No
             assert page.locator(".katex-error, .bp-tex-error").count() == 0
             assert page.evaluate(RAW_TEX) == [], "TeX left untypeset"
             page.evaluate(EAGER)
+            # (An interactive figure that has come into view hides its static drawing.)
             images = page.eval_on_selector_all(
                 "img", "els => els.map(e => [e.naturalWidth, e.getAttribute('alt') || '', "
                        "getComputedStyle(e).filter, e.className, e.getClientRects().length,"
-                       " e.getAttribute('src')])")
-            for natural, alt, css_filter, kind, shown, src in images:
+                       " e.getAttribute('src'), !!e.closest('.bp-explorer.bp-interactive')])")
+            for natural, alt, css_filter, kind, shown, src, live in images:
                 assert natural > 0, f"an image did not load: {src}"
                 assert alt.strip(), "an image without alt text"
                 assert css_filter == "none", f"a figure is changed by a filter: {css_filter}"
-                if kind in ("bp-light", "bp-dark"):  # the palette's own drawing shows
+                if kind in ("bp-light", "bp-dark") and not live:  # the palette's drawing
                     assert bool(shown) == (kind == {"light": "bp-light",
                                                     "dark": "bp-dark"}[scheme]), src
-            page.add_script_tag(path=str(axe_script(ROOT / ".vendor")))
+            if scheme == "light":
+                page.add_script_tag(path=str(axe_script(ROOT / ".vendor")))
             options = ("{resultTypes: ['violations']}" if scheme == "light" else
                        f"{{resultTypes: ['violations'], runOnly: {PALETTE_RULES}}}")
             violations = page.evaluate(f"async () => (await axe.run(document, {options}))"
@@ -191,8 +209,8 @@ def check_page_in_both_palettes(browser, base_url, site, path, also=(), found=No
                     verdict_of(figures_are_numbered_referred_to_and_open_full_size, page, slug)
             assert watch.errors == [], watch.errors
             assert watch.blocked == [], f"requests off 127.0.0.1: {watch.blocked}"
-        finally:
-            context.close()
+    finally:
+        context.close()
 
 
 def check_figures_are_numbered_referred_to_and_open_full_size(browser, base_url, site, slug):
@@ -257,6 +275,38 @@ def a_first_visit_is_light(page, responses, slug):
     loaded = [response.url for response in responses]
     assert not [url for url in loaded if "search_index" in url or (url.endswith(".js")
                 and "katex" in url)], loaded
+
+
+@pytest.mark.parametrize("path", ["", f"{EXPLORER_PAGES[0]}/"])
+def test_a_reader_who_prefers_dark_gets_the_dark_palette_from_the_first_paint(
+        browser, base_url, site, path):
+    """The palette checks switch a page to dark with its toggle; a reader whose system
+    prefers dark gets it on arrival: the dark palette, the dark drawings, the interactive
+    figure drawn in its dark colours, no error."""
+    context, page, watch = open_page(browser, base_url + path, "dark")
+    try:
+        assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+        page.evaluate(EAGER)
+        shown = page.eval_on_selector_all(
+            "img.bp-light, img.bp-dark", "els => els.map(e => [e.className, "
+            "e.getClientRects().length > 0, e.naturalWidth > 0])")
+        assert all(visible == (kind == "bp-dark") for kind, visible, _ in shown)
+        assert shown or not path          # every chapter has figures; the home page may not
+        assert all(loaded for kind, _, loaded in shown if kind == "bp-dark")
+        if path:
+            figure = page.locator("figure.bp-explorer").first
+            figure.scroll_into_view_if_needed()
+            page.wait_for_function("(f) => f.dataset.live === 'ready'",
+                                   arg=figure.element_handle(), timeout=20_000)
+            source = figure.get_attribute("data-explorer")
+            definition = json.loads((site / path / source).resolve().read_text())
+            fills = page.evaluate("(f) => [...new Set([...f.querySelectorAll("
+                                  "'.bp-live svg circle')].map(c => c.getAttribute('fill')))]",
+                                  figure.element_handle())
+            assert fills and set(fills) <= set(definition["colours"]["dark"]), fills
+        assert watch.errors == [] and watch.blocked == []
+    finally:
+        context.close()
 
 
 def test_palette_toggle_switches_light_and_dark(browser, base_url):
@@ -368,10 +418,6 @@ def test_axe_is_the_installed_copy():
 
 
 # Interactive figures -------------------------------------------------------------------
-
-EXPLORER_PAGES = sorted(p.stem for p in (ROOT / "docs").glob("*.md")
-                        if "explorer.py:" in p.read_text())
-
 
 def _number(text: str) -> float:
     return float(text.replace("\N{MINUS SIGN}", "-"))
