@@ -222,6 +222,36 @@ def test_note004_identity_not_ones():
     assert abs(np.max(np.abs(np.sum(e2) - e2)) - np.max(np.abs(off_by))) > 0.1
 
 
+def test_note004_needs_the_diagonal_between_w2_and_w1():
+    """The note's line (ŷ−y) w2 a1(1−a1) w1 + (ŷ−y), as products, is a number times W1
+    plus e; with diag(a1(1−a1)) it is the gradient. Checked against a forward pass and
+    central differences written here, and against what the page prints."""
+    W1, b1, W2, b2 = page.W1, page.b1, page.W2, page.b2
+    x, y = page.x0, page.y0
+
+    def loss(v):
+        a1 = 1 / (1 + np.exp(-(W1 @ v + b1)))
+        return 0.5 * np.sum((W2 @ a1 + b2 + v - y) ** 2)
+
+    h = 1e-6
+    numeric = np.array([(loss(x + h * u) - loss(x - h * u)) / (2 * h) for u in np.eye(d)])
+    a1 = 1 / (1 + np.exp(-(W1 @ x + b1)))
+    e = W2 @ a1 + b2 + x - y
+    assert_close(page.with_diag, W1.T @ np.diag(a1 * (1 - a1)) @ W2.T @ e + e, atol=1e-12,
+                 what="the page's gradient")
+    assert_close(page.with_diag, numeric, atol=1e-6, what="dL/dx")
+    assert page.as_written.shape == W1.shape != x.shape
+    assert_close(page.as_written, float(e @ W2 @ (a1 * (1 - a1))) * W1 + e, atol=1e-12,
+                 what="the note's line as products")
+    from tests.page_output import run_page, table_rows
+
+    _, printed = run_page("snippets.residual_gradient.gradient")
+    rows = table_rows(printed, f"note 004's line for ∇x L; x has shape {x.shape}", 2)
+    assert rows[0] == ["as written, as products", f"{W1.shape}", "no gradient"]
+    assert rows[1][:2] == ["with diag(a1(1−a1))", f"{x.shape}"]
+    assert float(rows[1][2]) <= 1e-6
+
+
 def test_he_2016_equation_5_on_a_deep_stack():
     grads = page.grads_s
     for l in range(page.blocks):
@@ -339,6 +369,7 @@ def test_every_printed_finite_difference_check():
     differences: the right ways agree (the gap is what float64 steps of 1e-6 leave), the
     notes' ways miss by far more, and the table of note 002's cases says the same."""
     from tests.page_output import run_page
+
 
     _, printed = run_page("snippets.residual_gradient.gradient")
     lines = printed.splitlines()

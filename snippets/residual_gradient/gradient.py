@@ -267,6 +267,17 @@ numeric = numerical_gradient(loss004, x0)
 checks([("J_Hᵀ e + I e", with_I, numeric),
         ("J_Hᵀ e + 11ᵀ e (ones)", with_ones, numeric)], "∇x L",
        caption=f"error e = ŷ − y = {vec(error)}")
+# The note's next line, (ŷ−y) w2 a1(1−a1) w1 + (ŷ−y), taken as products
+# from left to right: without diag(a1(1−a1)) between w2 and w1, (ŷ−y) w2
+# a1(1−a1) is one number, and the line is that number times W1, plus e.
+s1 = SIGMOID.df(W1 @ x0 + b1)                     # a1(1 − a1), one per unit
+as_written = (error @ W2) @ s1 * W1 + error
+with_diag = W1.T @ ((W2.T @ error) * s1) + error  # J_Hᵀ e + e, J_H's diag
+table([["as written, as products", f"{as_written.shape}", "no gradient"],
+       ["with diag(a1(1−a1))", f"{with_diag.shape}", gap(with_diag, numeric)]],
+      header=["(ŷ−y) w2 a1(1−a1) w1 + (ŷ−y)", "shape",
+              "max gap to finite differences"],
+      caption=f"note 004's line for ∇x L; x has shape {x0.shape}")
 # --8<-- [end:note004]
 
 
