@@ -253,3 +253,37 @@ def test_shattered_sweeps_are_each_networks_own_gradient():
         assert off.sum() <= 3, (depth, kind, off.sum())
         assert series["name"].endswith(f"correlation {c[median_net]:.2f})")
     assert len(sweeps.sweep_states) == len(sweeps.EX_DEPTHS) * 2
+
+
+WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+         "nine": 9, "ten": 10}
+
+
+@pytest.mark.parametrize("chapter", ["activations_and_initialisation", "shattered_gradients",
+                                     "sigmoid"])
+def test_captions_name_the_width_and_the_seeds_the_figures_use(chapter):
+    """A caption that says "width 32" or "five networks" says what the module computed
+    with (its width, N or WIDTH, and SEEDS): a setting changed in the code alone would leave
+    the caption describing other networks."""
+    import re
+
+    from tests.page_output import run_page
+
+    run, printed = run_page(f"snippets.{chapter}.explorer")
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", printed, re.S)
+    import importlib
+
+    # shattered-gradients' explorer runs after shattered.py, whose captions it prints too
+    settings = importlib.import_module("snippets.shattered_gradients.shattered") \
+        if chapter == "shattered_gradients" else run
+    width = getattr(settings, "WIDTH", getattr(settings, "N", None))
+    said = 0
+    for caption in captions:
+        for stated in re.findall(r"\bwidth (\d+)", caption):
+            assert int(stated) == width, caption
+            said += 1
+        for word in re.findall(r"\b(\w+) (?:seeds|networks)\b", caption):
+            if word in WORDS:
+                assert WORDS[word] == settings.SEEDS, caption
+                said += 1
+    assert said >= 2

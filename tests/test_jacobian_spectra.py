@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 
 import numpy as np
 import pytest
@@ -265,3 +266,27 @@ def test_the_printed_relu_table_and_the_forgetting_rate():
     rate = (run.smallest[128] / run.smallest[32]) ** (1 / (128 - 32))
     shown = line_with(printed, "per layer, from depth 32 to 128: x ")
     assert agrees_over_seeds(shown.split(": x ")[1].split(";")[0], rate), shown
+
+
+def test_the_printed_expectations_are_those_of_the_networks_the_caption_names():
+    """The exercise's table, recomputed here for the networks its caption describes (their
+    number, width and depth) with the variance each row names (1 for linear Gaussian
+    weights, 2 for He): every printed number, and an average of 1 within 4 of its errors."""
+    from tests.page_output import printed_as, run_page, table_rows
+
+    _, printed = run_page("snippets.jacobian_spectra.exercises")
+    caption = re.search(r"^mean s² of (\d[\d\s]*) networks of width (\d+), depth (\d+)$",
+                        printed, re.M)
+    networks = int(re.sub(r"\s", "", caption[1]))
+    width, depth = int(caption[2]), int(caption[3])
+    rows = table_rows(printed, caption[0], 2)
+    for (name, average, median, share), (label, g, variance) in zip(
+            rows, [("linear, Gaussian", page.IDENTITY, 1.0), ("ReLU, He", page.RELU, 2.0)],
+            strict=True):
+        assert name == label
+        m = ex.mean_s2(g, variance, networks=networks, width=width, depth=depth)
+        mean, error = average.split(" ± ")
+        assert printed_as(mean, m.mean()) and printed_as(error, m.std() / np.sqrt(m.size))
+        assert abs(float(mean) - 1) <= 4 * float(error)
+        assert printed_as(median, np.median(m))
+        assert printed_as(share.rstrip("%"), 100 * np.mean(m < 1))
