@@ -139,7 +139,8 @@ def layout_problems(fig, tolerance_px: float = 2.0) -> list[str]:
     its panel's plotting area or over another label, a shape that leaves the area (floating
     outside it, or cut off), a line whose data leaves it (clipped, so data go unseen), a
     median line outside its own band, an arrow through a label or into a node it should meet
-    at the edge. Measured as the figure was last drawn, so call it after ``savefig``."""
+    at the edge, a legend over a line, a point or a label. Measured as the figure was last
+    drawn, so call it after ``savefig``."""
     import numpy as np
     from matplotlib.patches import Circle, FancyBboxPatch
 
@@ -177,6 +178,7 @@ def layout_problems(fig, tolerance_px: float = 2.0) -> list[str]:
             if len(points) and outside(*points.min(axis=0), *points.max(axis=0), box):
                 found.append(f"{_line_name(line)} leaves its axes (its data there go unseen)")
         found += _lines_outside_their_bands(ax)
+        found += _legend_over_data(ax, renderer, texts, extents, tolerance_px)
         nodes = [p for p in ax.patches
                  if isinstance(p, Circle | FancyBboxPatch) and p.get_visible()]
         for arrow, own_label in _arrows(ax, renderer):
@@ -195,6 +197,43 @@ def layout_problems(fig, tolerance_px: float = 2.0) -> list[str]:
             for node in nodes:          # arrows join shapes at their edges
                 if _well_inside(node, points, tolerance_px).any():
                     found.append(f"an arrow runs into a {type(node).__name__}")
+    return found
+
+
+def _legend_over_data(ax, renderer, texts, extents, margin) -> list[str]:
+    """A legend drawn over a line, a scatter point or a label of its own axes hides them."""
+    import numpy as np
+
+    legend = ax.get_legend()
+    if legend is None or not legend.get_visible():
+        return []
+    e = legend.get_window_extent(renderer)
+
+    def covered(points):
+        return ((points[:, 0] > e.x0 + margin) & (points[:, 0] < e.x1 - margin)
+                & (points[:, 1] > e.y0 + margin) & (points[:, 1] < e.y1 - margin)).any()
+
+    found = []
+    for line in ax.lines:
+        xy = line.get_xydata()
+        if not line.get_visible() or not len(xy):
+            continue
+        points = line.get_transform().transform(xy)
+        points = points[np.isfinite(points).all(axis=1)]
+        drawn = points if line.get_linestyle() in ("None", "", " ") else \
+            _densified(points) if len(points) else points
+        if len(drawn) and covered(drawn):
+            found.append(f"the legend covers {_line_name(line)}")
+    for collection in ax.collections:
+        offsets = collection.get_offsets()
+        if collection.get_visible() and len(offsets) and len(collection.get_paths()) == 1:
+            points = collection.get_offset_transform().transform(offsets)
+            if covered(points[np.isfinite(points).all(axis=1)]):
+                found.append("the legend covers scatter points")
+    for text, t in zip(texts, extents, strict=True):
+        if (min(t.x1, e.x1) - max(t.x0, e.x0) > margin
+                and min(t.y1, e.y1) - max(t.y0, e.y0) > margin):
+            found.append(f"the legend covers the label {text.get_text()!r}")
     return found
 
 
@@ -560,5 +599,10 @@ def static_panel(definition: dict, key: str):
         getattr(ax, f"set_{axis}label")(spec["label"])
         if spec.get("domain"):
             getattr(ax, f"set_{axis}lim")(*spec["domain"])
-    ax.legend(loc="best")
+    legend = ax.legend(loc="best")
+    fig.canvas.draw()
+    if _legend_over_data(ax, fig.canvas.get_renderer(), [], [], 2.0):
+        # Data everywhere (a jagged curve fills the panel): the legend goes below it.
+        legend.remove()
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.26), frameon=False)
     return fig

@@ -259,23 +259,24 @@ WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eigh
          "nine": 9, "ten": 10}
 
 
-@pytest.mark.parametrize("chapter", ["activations_and_initialisation", "shattered_gradients",
-                                     "sigmoid"])
-def test_captions_name_the_width_and_the_seeds_the_figures_use(chapter):
+@pytest.mark.parametrize("modules", [
+    ["activations_and_initialisation.explorer"],
+    ["shattered_gradients.shattered", "shattered_gradients.explorer"],
+    ["sigmoid.explorer"],
+], ids=["activations", "shattered", "sigmoid"])
+def test_captions_name_the_width_and_the_seeds_the_figures_use(modules):
     """A caption that says "width 32" or "five networks" says what the module computed
-    with (its width, N or WIDTH, and SEEDS): a setting changed in the code alone would leave
-    the caption describing other networks."""
+    with (its width, N or WIDTH, and SEEDS, in the first of ``modules``, where the
+    networks are made): a setting changed in the code alone would leave the caption
+    describing other networks."""
     import re
 
     from tests.page_output import run_page
 
-    run, printed = run_page(f"snippets.{chapter}.explorer")
-    captions = re.findall(r"<figcaption>(.*?)</figcaption>", printed, re.S)
-    import importlib
-
-    # shattered-gradients' explorer runs after shattered.py, whose captions it prints too
-    settings = importlib.import_module("snippets.shattered_gradients.shattered") \
-        if chapter == "shattered_gradients" else run
+    runs = [run_page(f"snippets.{module}") for module in modules]
+    settings = runs[0][0]
+    captions = [caption for _, printed in runs
+                for caption in re.findall(r"<figcaption>(.*?)</figcaption>", printed, re.S)]
     width = getattr(settings, "WIDTH", getattr(settings, "N", None))
     said = 0
     for caption in captions:

@@ -219,7 +219,8 @@ class TestFigures:
 
     def test_a_figure_a_reader_could_not_read_is_refused(self):
         """A label off its panel or over another, a shape leaving the panel, a line whose
-        data the axes cut off: each fails the figure, naming what is wrong."""
+        data the axes cut off, a legend over data or a label: each fails the figure, naming
+        what is wrong."""
         def fig_with(draw):
             fig, ax = plt.subplots(figsize=(3, 2))
             ax.set_xlim(0, 1)
@@ -248,6 +249,15 @@ class TestFigures:
                 lambda ax: (ax.add_patch(Circle((0.5, 0.5), 0.2)),
                             ax.add_patch(FancyArrowPatch(
                                 (0.05, 0.5), (0.5, 0.5), arrowstyle="->"))),
+            "the legend covers the line 'across'":   # no vertex under it: its segment is
+                lambda ax: (ax.plot([0, 1], [0.9, 0.9], label="across"),
+                            ax.legend(loc="upper center")),
+            "the legend covers scatter points":
+                lambda ax: (ax.scatter([0.5], [0.5], label="dot"),
+                            ax.legend(loc="center")),
+            "the legend covers the label 'note'":
+                lambda ax: (ax.plot([0, 0.1], [0, 0.1], label="l"),
+                            ax.text(0.45, 0.5, "note"), ax.legend(loc="center")),
         }
         for problem, draw in cases.items():
             with pytest.raises(ValueError, match=re.escape(problem)):
@@ -260,10 +270,11 @@ class TestFigures:
             may_leave_axes(ax.plot([0, 1], [0, 2])[0])
             ax.annotate("from here", xy=(0.5, 0.9), xytext=(0.1, 0.8),   # its own label
                         arrowprops={"arrowstyle": "->"})
-            ax.plot([0, 1], [0.5, 0.6], color="C1")                      # inside its band
+            ax.plot([0, 1], [0.5, 0.6], color="C1", label="in")             # inside its band
             ax.fill_between([0, 1], [0.4, 0.5], [0.6, 0.7], color="C1", alpha=0.2)
             ax.add_patch(FancyArrowPatch(  # to the edge
                 (0.05, 0.2), (0.3, 0.5), arrowstyle="->"))
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))   # below the panel
         assert "<figure" in svg_figure(fig_with(fine), alt="a", caption="c")
 
 
