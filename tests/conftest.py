@@ -62,9 +62,9 @@ class _Builder:
     def run(cls, args: list[str], cwd: Path, env: dict[str, str],
             timeout: float) -> subprocess.CompletedProcess:
         import json
-        import select
         import signal
         import tempfile
+        import threading
 
         if cls.process is None or cls.process.poll() is not None:
             cls.process = subprocess.Popen(
@@ -76,12 +76,21 @@ class _Builder:
             cls.process.stdin.write(json.dumps(request) + "\n")
             cls.process.stdin.flush()
             pid = json.loads(cls.process.stdout.readline())["pid"]
-            ready, _, _ = select.select([cls.process.stdout], [], [], timeout)
-            if not ready:
+            # The helper answers when the build ends; read in a thread, to stop waiting
+            # after ``timeout`` (a select() on the pipe could miss an answer already read
+            # into the file object's buffer).
+            answer: list[str] = []
+            reader = threading.Thread(
+                target=lambda: answer.append(cls.process.stdout.readline()), daemon=True)
+            reader.start()
+            reader.join(timeout)
+            timed_out = reader.is_alive()
+            if timed_out:
                 os.kill(pid, signal.SIGKILL)
-            code = json.loads(cls.process.stdout.readline())["code"]
+                reader.join()
+            code = json.loads(answer[0])["code"]
             output = out.read()
-        if not ready:
+        if timed_out:
             raise subprocess.TimeoutExpired(["mkdocs", *args], timeout, output)
         return subprocess.CompletedProcess(["mkdocs", *args], code, output, None)
 
