@@ -482,3 +482,25 @@ def test_a_zero_product_of_weights_with_a_gradient_that_keeps_its_size():
         assert grads.W[1].shape == W1_fd.shape == (2, 2)
         assert_close(grads.W[1], W1_fd, atol=1e-7, what=f"∂L/∂W_1, depth {D}")
         assert printed_as(cells[3], np.linalg.norm(W1_fd))
+
+
+def test_one_eigenvalue_below_1_does_not_make_the_product_vanish():
+    """Note 000's per-eigenvalue condition, against the table: W = V diag(1, 0.5) V⁻¹, its
+    powers written here from the eigendecomposition, tend to V diag(1, 0) V⁻¹ ≠ 0."""
+    from tests.page_output import printed_as, run_page, table_rows
+
+    run, printed = run_page("snippets.products_of_jacobians.products")
+    V = run.V
+    assert np.allclose(np.sort(np.linalg.eigvals(run.W_keep).real), [0.5, 1.0], atol=1e-12)
+    limit = V @ np.diag([1.0, 0.0]) @ np.linalg.inv(V)
+    limit_norm = np.linalg.norm(limit, 2)
+    caption = ("Eigenvalues 1 and 0.5: W^t tends to V diag(1, 0) V⁻¹, of norm "
+               f"{limit_norm:.3g}")
+    rows = table_rows(printed, caption, 3)
+    assert [row[0] for row in rows] == ["1", "10", "50"]
+    for t, norm, half in rows:
+        power = V @ np.diag([1.0, 0.5 ** int(t)]) @ np.linalg.inv(V)
+        assert printed_as(norm, np.linalg.norm(power, 2))
+        assert printed_as(half.replace("−", "-"), 0.5 ** int(t))
+    assert limit_norm > 1                 # far from vanishing: W^50 is its limit, printed
+    assert printed_as(rows[-1][1], limit_norm)

@@ -60,6 +60,20 @@ table([[str(t), sig(n, 3), sig(r, 3), f"{q:.2f}"]
 # --8<-- [end:power]
 
 
+# --8<-- [start:one_below]
+lam_keep = np.array([1.0, 0.5])
+W_keep = V @ np.diag(lam_keep) @ np.linalg.inv(V)   # eigenvalues 1 and 0.5
+keep_limit = V @ np.diag([1.0, 0.0]) @ np.linalg.inv(V)
+keep_rows = []
+for t in (1, 10, 50):
+    keep_rows.append([str(t), sig(norm2(np.linalg.matrix_power(W_keep, t)), 3),
+                      sig(0.5 ** t, 3)])
+table(keep_rows, header=["t", "‖W^t‖", "0.5^t"],
+      caption="Eigenvalues 1 and 0.5: W^t tends to V diag(1, 0) V⁻¹, of "
+      f"norm {sig(norm2(keep_limit), 3)}")
+# --8<-- [end:one_below]
+
+
 # --8<-- [start:jordan]
 J = np.array([[1.0, 1.0], [0.0, 1.0]])     # eigenvalue 1, twice
 eigenvalues, P = np.linalg.eig(J)
