@@ -504,3 +504,21 @@ def test_one_eigenvalue_below_1_does_not_make_the_product_vanish():
         assert printed_as(half.replace("−", "-"), 0.5 ** int(t))
     assert limit_norm > 1                 # far from vanishing: W^50 is its limit, printed
     assert printed_as(rows[-1][1], limit_norm)
+
+
+def test_the_prose_numbers_of_the_power_sections():
+    """The ratio the text says the power table settles at, cond(V), and the norm of the
+    limit of the eigenvalues-1-and-0.5 powers: the numbers written in the page's prose."""
+    import re
+    from pathlib import Path
+
+    from tests.page_output import printed_as, run_page
+
+    run, _ = run_page("snippets.products_of_jacobians.products")
+    text = (Path(__file__).parents[1] / "docs" / "products-of-jacobians.md").read_text()
+    settles = re.search(r"The ratio settles at ([\d.]+), below "
+                        r"\\\(\\operatorname\{cond\}\(V\) = ([\d.]+)\\\)", text)
+    assert printed_as(settles[1], run.power_rows[-1][3])
+    assert printed_as(settles[2], np.linalg.cond(run.V))
+    limit = re.search(r"whose norm is the ([\d.]+) at which\s+the ratio above settled", text)
+    assert printed_as(limit[1], np.linalg.norm(run.keep_limit, 2))
