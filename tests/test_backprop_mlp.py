@@ -412,3 +412,22 @@ def test_the_printed_note002_and_layer_ratio_tables():
         assert cells[0] == label.split(",")[0]
         assert agrees_over_seeds(cells[1], ratio), cells
         assert agrees_over_seeds(cells[2], ratio ** (1 / (v.shape[1] - 1))), cells
+
+
+def test_the_printed_check_names_every_parameter_once():
+    """The lines under "max |backward - finite differences|" list each of the network's
+    weights and biases once (four a line), each with a gap below 1e-6, and they are the gaps
+    of that run."""
+    import re
+
+    from tests.page_output import printed_as, run_page
+
+    run, printed = run_page("snippets.backprop_mlp.backprop")
+    block = printed.split("max |backward - finite differences|, batch of 8:\n", 1)[1]
+    lines = block.split("\nthe library's net.backward", 1)[0].splitlines()
+    found = [pair for line in lines for pair in re.findall(r"(\b[Wb]\d+) (\S+)", line)]
+    names = sorted(f"{kind}{l}" for l in range(1, len(run.net.layers) + 1) for kind in "Wb")
+    assert sorted(name for name, _ in found) == names
+    assert all(len(re.findall(r"\b[Wb]\d+ ", line)) <= 4 for line in lines)
+    for name, gap in found:
+        assert float(gap) < 1e-6 and printed_as(gap, run.diffs[name])

@@ -141,6 +141,22 @@ def test_pieces_are_not_what_shatters():
     assert 0.7 < ratio8 < 1.3                                         # "about the same"
 
 
+def test_the_printed_jumps_table():
+    """Each row's jump / spread of dy/dx, over the seeds, recomputed here from the knots:
+    the root-mean-square jump of the slope at a knot over the standard deviation of the
+    slope between knots."""
+    from tests.page_output import agrees_over_seeds, run_page, table_rows
+
+    run, printed = run_page("snippets.shattered_gradients.shattered")
+    rows = table_rows(printed, f"Median of {run.SEEDS} networks (range in brackets)", 4)
+    assert [(kind, depth) for kind, depth, *_ in rows] == [
+        ("plain", "8"), ("plain", "64"), ("residual", "8"), ("residual", "64")]
+    for kind, depth, _, jump_text, _ in rows:
+        jumps = [np.sqrt(np.mean(np.asarray(jump) ** 2)) / np.std(slope)
+                 for slope, jump in run.slope_jumps(*run.knots[kind, int(depth)])]
+        assert len(jumps) == run.SEEDS and agrees_over_seeds(jump_text, jumps), jump_text
+
+
 def test_exercise_tent_map():
     """The network is the tent map applied depth times (checked against the map itself on a
     grid of [0, 1]), and the table counts its pieces and those of random narrow networks."""
