@@ -139,8 +139,9 @@ def layout_problems(fig, tolerance_px: float = 2.0) -> list[str]:
     its panel's plotting area or over another label, a shape that leaves the area (floating
     outside it, or cut off), a line whose data leaves it (clipped, so data go unseen), a
     median line outside its own band, an arrow through a label or into a node it should meet
-    at the edge, a legend over a line, a point or a label. Measured as the figure was last
-    drawn, so call it after ``savefig``."""
+    at the edge, an arrow of a diagram that starts or ends away from every node and label, a
+    legend over a line, a point or a label. Measured as the figure was last drawn, so call it
+    after ``savefig``."""
     import numpy as np
     from matplotlib.patches import Circle, FancyBboxPatch
 
@@ -197,6 +198,13 @@ def layout_problems(fig, tolerance_px: float = 2.0) -> list[str]:
             for node in nodes:          # arrows join shapes at their edges
                 if _well_inside(node, points, tolerance_px).any():
                     found.append(f"an arrow runs into a {type(node).__name__}")
+            if nodes and len(points):   # in a diagram, an arrow joins things: both its ends
+                shaft = arrow.get_path().to_polygons(arrow.get_transform(),
+                                                     closed_only=False)[0]
+                places = [n.get_window_extent(renderer) for n in nodes] + extents
+                for end, point in (("starts", shaft[0]), ("ends", shaft[-1])):
+                    if not any(_near(point, place, 8 * tolerance_px) for place in places):
+                        found.append(f"an arrow {end} away from every node and label")
     return found
 
 
@@ -266,6 +274,12 @@ def _lines_outside_their_bands(ax) -> list[str]:
                     found.append(f"{_line_name(line)} leaves its own band at x = {x:g}")
                     break
     return found
+
+
+def _near(point, box, margin) -> bool:
+    """Whether ``point`` (display units) lies within ``margin`` of the box."""
+    return (box.x0 - margin <= point[0] <= box.x1 + margin
+            and box.y0 - margin <= point[1] <= box.y1 + margin)
 
 
 def _well_inside(patch, points, margin):

@@ -219,8 +219,8 @@ class TestFigures:
 
     def test_a_figure_a_reader_could_not_read_is_refused(self):
         """A label off its panel or over another, a shape leaving the panel, a line whose
-        data the axes cut off, a legend over data or a label: each fails the figure, naming
-        what is wrong."""
+        data the axes cut off, a diagram's arrow that points at nothing, a legend over data
+        or a label: each fails the figure, naming what is wrong."""
         def fig_with(draw):
             fig, ax = plt.subplots(figsize=(3, 2))
             ax.set_xlim(0, 1)
@@ -249,6 +249,10 @@ class TestFigures:
                 lambda ax: (ax.add_patch(Circle((0.5, 0.5), 0.2)),
                             ax.add_patch(FancyArrowPatch(
                                 (0.05, 0.5), (0.5, 0.5), arrowstyle="->"))),
+            "an arrow ends away from every node and label":   # in a diagram (it has nodes)
+                lambda ax: (ax.add_patch(Circle((0.15, 0.5), 0.1)),
+                            ax.add_patch(FancyArrowPatch(
+                                (0.25, 0.5), (0.6, 0.5), arrowstyle="->"))),
             "the legend covers the line 'across'":   # no vertex under it: its segment is
                 lambda ax: (ax.plot([0, 1], [0.9, 0.9], label="across"),
                             ax.legend(loc="upper center")),
@@ -273,7 +277,7 @@ class TestFigures:
             ax.plot([0, 1], [0.5, 0.6], color="C1", label="in")             # inside its band
             ax.fill_between([0, 1], [0.4, 0.5], [0.6, 0.7], color="C1", alpha=0.2)
             ax.add_patch(FancyArrowPatch(  # to the edge
-                (0.05, 0.2), (0.3, 0.5), arrowstyle="->"))
+                (0.15, 0.45), (0.3, 0.5), arrowstyle="->"))       # from a label
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))   # below the panel
         assert "<figure" in svg_figure(fig_with(fine), alt="a", caption="c")
 
