@@ -7,7 +7,7 @@ them once, then forks a child for each build: the child is a new process that ha
 anything (module caches empty, no state from another build), runs the command line exactly as
 ``python -m mkdocs`` would, in the fixture's folder and with the environment given, and writes
 its output to a file. The helper itself never builds and starts no thread, so forking it is
-safe.
+safe (it is started with one BLAS thread, and the builds set one thread themselves).
 
 Protocol, one JSON object per line: the parent sends ``{"args", "cwd", "env", "out"}``; the
 helper answers ``{"pid": ...}`` when the child has started and ``{"code": ...}`` when it ended.
@@ -21,6 +21,7 @@ import sys
 
 
 def _child(request: dict) -> int:
+    os.setsid()                 # a process group of its own, to be stopped whole on a timeout
     nothing = os.open(os.devnull, os.O_RDONLY)
     os.dup2(nothing, 0)         # the requests are the helper's, not the build's
     os.close(nothing)

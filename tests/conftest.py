@@ -3,6 +3,7 @@ fixture sites."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -69,8 +70,8 @@ class _Builder:
         if cls.process is None or cls.process.poll() is not None:
             cls.process = subprocess.Popen(
                 [sys.executable, "-m", "tests.build_zygote"], cwd=ROOT,
-                env={**os.environ, **QUIET}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                text=True)
+                env={**os.environ, **QUIET, "OPENBLAS_NUM_THREADS": "1"},  # no BLAS threads
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         with tempfile.NamedTemporaryFile("r", suffix=".log", encoding="utf-8") as out:
             request = {"args": args, "cwd": str(cwd), "env": env, "out": out.name}
             cls.process.stdin.write(json.dumps(request) + "\n")
@@ -86,7 +87,9 @@ class _Builder:
             reader.join(timeout)
             timed_out = reader.is_alive()
             if timed_out:
-                os.kill(pid, signal.SIGKILL)
+                # the child leads its own process group: its workers go with it
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
                 reader.join()
             code = json.loads(answer[0])["code"]
             output = out.read()
@@ -115,13 +118,20 @@ class FixtureSite:
         path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
         return path
 
-    def build(self, *extra: str, strict: bool = True,
-              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    def build(self, *extra: str, strict: bool = True, env: dict[str, str] | None = None,
+              fresh: bool = False) -> subprocess.CompletedProcess:
+        """``fresh``: in a new interpreter (its own hash seed, its own start-up), as the
+        command line runs it; otherwise forked from the build helper, unless the fixture or
+        ``env`` needs a new interpreter anyway."""
         args = ["build", *(["--strict"] if strict else []), *extra]
         # The fixture sites are not git checkouts; fix the date the theme stamps on pages.
         env = {"SOURCE_DATE_EPOCH": "1700000000", **(env or {})}
-        if any((self.root / name).exists() for name in ("snippets", "tests")):
-            # Its own package of the project's name: it must be imported afresh.
+        own_package = any((self.root / name).exists() for name in
+                          ("snippets", "tests", "snippets.py", "tests.py"))
+        # Variables an interpreter reads when it starts (the import path, the hash seed,
+        # the BLAS threads) would be ignored by a forked child.
+        at_start = [k for k in env if k.startswith(("PYTHON", "OPENBLAS", "OMP", "MKL", "MPL"))]
+        if fresh or own_package or at_start:
             return run_mkdocs(*args, cwd=self.root, env=env)
         # A new process for each build, forked from one that has imported MkDocs and the
         # plugin already.

@@ -114,6 +114,9 @@ def test_an_unchanged_rebuild_runs_nothing_and_gives_the_same_page(site):
     assert "a=35" in first and "b=70" in first
     assert build_and_runs(site) == []
     assert site.html() == first
+    # and from a new interpreter, with another hash seed: the cache key holds no hash()
+    assert build_and_runs(site, fresh=True) == []
+    assert site.html() == first
 
 
 def test_editing_a_block_reruns_it_after_replaying_its_session(site):
