@@ -549,6 +549,10 @@ def explorer(*, controls: list[dict], states: dict, x: dict, y: dict, default: t
     printout and the notebook show, from the same numbers.
     """
     names = [c["name"] for c in controls]
+    for control in controls:        # a slider with two equal stops would show one state twice
+        if len(set(map(str, control["values"]))) != len(control["values"]):
+            raise ValueError(f"control {control['name']!r} repeats a value: "
+                             f"{control['values']}")
     for combination in states:
         if len(combination) != len(controls):
             raise ValueError(f"state {combination} needs one value per control {names}")

@@ -470,3 +470,16 @@ def test_the_printed_note002_cases():
         assert printed_as(cells[0], np.linalg.norm(A3 - run.Y2)), line
         assert printed_as(cells[1], np.linalg.norm(long)) and \
             printed_as(cells[2], np.linalg.norm(short)), line
+
+
+def test_the_note002_case_labels_state_their_settings():
+    """Each case's label names what the code does: a W2 scale "× s" is the scale used, a
+    bias "b3 = v" the bias, and a case that names neither uses scale 1 and bias 0."""
+    import re
+
+    for label, scale, g, b3 in page.CASES:
+        stated_scale = re.search(r"W2 × ([\d.]+)", label)
+        stated_bias = re.search(r"b3 = ([−-]?[\d.]+)", label)
+        assert scale == (float(stated_scale[1]) if stated_scale else 1.0), label
+        assert b3 == (float(stated_bias[1].replace("−", "-")) if stated_bias else 0.0), label
+        assert label.split(",")[0] == g.name.replace("relu", "ReLU"), label

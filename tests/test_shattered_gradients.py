@@ -273,3 +273,19 @@ def test_the_printed_depth_comparisons():
                                   strict=True) if p < r]
     assert line_with(printed, "depths where the median plain").endswith(str(median))
     assert line_with(printed, "depths where every plain").endswith(str(every))
+
+
+def test_the_pieces_figures_bound_is_width_to_the_depth():
+    """The dotted "most possible" curve: at depth L (WIDTH * L ReLUs) it is WIDTH ** L
+    pieces, as its label says (Montufar et al.'s bound grows at least that fast)."""
+    from tests.page_output import drawn
+
+    lines = [line for panels in drawn("snippets.shattered_gradients.shattered").values()
+             for axes in panels for line in axes.lines
+             if line[0].startswith("most possible")]
+    assert len(lines) == 1
+    label, xy = lines[0]
+    assert label == f"most possible (≥ {page.WIDTH}^depth)"
+    depth = xy[:, 0] / page.WIDTH
+    assert np.array_equal(depth, np.round(depth)) and depth.min() == 1
+    assert np.allclose(xy[:, 1], float(page.WIDTH) ** depth, rtol=1e-12)

@@ -194,6 +194,28 @@ class TestExecutor:
 
 
 class TestFigures:
+    def test_an_explorer_refuses_settings_it_cannot_show(self):
+        """Every state computed, one value per control in each, the default among them,
+        and no control that repeats a value (a slider with two equal stops)."""
+        from snippets.figures import explorer
+
+        def states(values):
+            return {(v,): [{"name": "s", "x": [0, 1], "y": [1, 2]}] for v in values}
+
+        def make(values, default=(0,), computed=None):
+            explorer(controls=[{"name": "depth", "label": "Depth", "values": values}],
+                     states=states(values if computed is None else computed),
+                     x={"label": "x"}, y={"label": "y"}, default=default, alt="a",
+                     caption="c")
+
+        for problem, kwargs in {
+            "repeats a value": dict(values=[0, 1, 1]),
+            "states have no results": dict(values=[0, 1, 2], computed=[0, 1]),
+            "the default state": dict(values=[0, 1], default=(5,)),
+        }.items():
+            with pytest.raises(ValueError, match=problem):
+                make(**kwargs)
+
     def make(self):
         fig, ax = plt.subplots(figsize=(3, 2))
         ax.plot(np.linspace(0, 1, 50) ** 2, label="$x^2$")
