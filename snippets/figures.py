@@ -228,9 +228,11 @@ def _legend_over_data(ax, renderer, texts, extents, margin) -> list[str]:
             continue
         points = line.get_transform().transform(xy)
         points = points[np.isfinite(points).all(axis=1)]
-        drawn = points if line.get_linestyle() in ("None", "", " ") else \
-            _densified(points) if len(points) else points
-        if len(drawn) and covered(drawn):
+        if not len(points):
+            continue
+        if line.get_linestyle() not in ("None", "", " "):     # its segments, not only vertices
+            points = _densified(points)
+        if covered(points):
             found.append(f"the legend covers {_line_name(line)}")
     for collection in ax.collections:
         offsets = collection.get_offsets()

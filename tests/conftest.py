@@ -4,10 +4,14 @@ fixture sites."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,11 +66,6 @@ class _Builder:
     @classmethod
     def run(cls, args: list[str], cwd: Path, env: dict[str, str],
             timeout: float) -> subprocess.CompletedProcess:
-        import json
-        import signal
-        import tempfile
-        import threading
-
         if cls.process is None or cls.process.poll() is not None:
             cls.process = subprocess.Popen(
                 [sys.executable, "-m", "tests.build_zygote"], cwd=ROOT,
@@ -104,6 +103,7 @@ def _end_the_builder():
     if _Builder.process is not None:
         _Builder.process.stdin.close()
         _Builder.process.wait(timeout=30)
+        _Builder.process.stdout.close()
 
 
 @dataclass

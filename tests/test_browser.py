@@ -130,10 +130,10 @@ def check_page_in_both_palettes(browser, base_url, site, path, also=(), found=No
     from tests.browser_pool import verdict_of
 
     read = svg_reader(site, base_url)
-    chapter = path.rstrip("/") in CHAPTERS
+    slug = path.rstrip("/")
+    chapter = slug in CHAPTERS
     verdicts = {} if found is None else found
     responses: list = []
-    slug = path.rstrip("/")
     context, page, watch = open_page(browser, base_url + path, "light", width=1280,
                                      responses=responses)
     try:
@@ -143,10 +143,8 @@ def check_page_in_both_palettes(browser, base_url, site, path, also=(), found=No
                 # redraws for the palette must do so live); a first visit in the dark
                 # palette has its own test.
                 page.set_viewport_size({"width": 1280, "height": 900})
-                for figure in page.locator("figure.bp-explorer").all():   # bring each live
-                    figure.scroll_into_view_if_needed()
-                    page.wait_for_function("(f) => f.dataset.live === 'ready'",
-                                           arg=figure.element_handle(), timeout=20_000)
+                for figure in page.locator("figure.bp-explorer").all():
+                    bring_live(page, figure)
                     assert_drawn_in(figure, site / path, "light")
                 page.locator("label[title='Switch to dark mode']").click()
                 page.wait_for_function(
@@ -258,20 +256,12 @@ def figures_are_numbered_referred_to_and_open_full_size(page, slug):
 
 
 def check_a_first_visit_is_light(browser, base_url, site, slug):
-    context, watch = offline_context(browser, viewport={"width": 1280, "height": 900})
-    page = watch_page(context.new_page(), watch)
-    responses = record_responses(page)
+    responses: list = []
+    context, page, _ = open_page(browser, f"{base_url}{slug}/", responses=responses)
     try:
-        page.goto(f"{base_url}{slug}/", wait_until="load")
         a_first_visit_is_light(page, responses, slug)
     finally:
         context.close()
-
-
-def record_responses(page) -> list:
-    responses = []
-    page.on("response", lambda response: responses.append(response))
-    return responses
 
 
 def a_first_visit_is_light(page, responses, slug):
@@ -291,6 +281,13 @@ def a_first_visit_is_light(page, responses, slug):
     loaded = [response.url for response in responses]
     assert not [url for url in loaded if "search_index" in url or (url.endswith(".js")
                 and "katex" in url)], loaded
+
+
+def bring_live(page, figure) -> None:
+    """Scroll an interactive figure into view and wait until it has drawn itself."""
+    figure.scroll_into_view_if_needed()
+    page.wait_for_function("(f) => f.dataset.live === 'ready'", arg=figure.element_handle(),
+                           timeout=20_000)
 
 
 def assert_drawn_in(figure, folder, palette: str) -> None:
@@ -321,9 +318,7 @@ def test_a_reader_who_prefers_dark_gets_the_dark_palette_from_the_first_paint(
         assert all(loaded for kind, _, loaded in shown if kind == "bp-dark")
         if path:
             figure = page.locator("figure.bp-explorer").first
-            figure.scroll_into_view_if_needed()
-            page.wait_for_function("(f) => f.dataset.live === 'ready'",
-                                   arg=figure.element_handle(), timeout=20_000)
+            bring_live(page, figure)
             assert_drawn_in(figure, site / path, "dark")
         assert watch.errors == [] and watch.blocked == []
     finally:
@@ -470,10 +465,7 @@ def check_interactive_figures_draw_the_computed_results(browser, base_url, site,
         assert figures.count() >= 1
         for n in range(figures.count()):
             figure = figures.nth(n)
-            figure.scroll_into_view_if_needed()
-            page.wait_for_selector(f"figure.bp-explorer >> nth={n}", state="attached")
-            page.wait_for_function("(f) => f.dataset.live === 'ready'",
-                                   arg=figure.element_handle(), timeout=20_000)
+            bring_live(page, figure)
             source = figure.get_attribute("data-explorer")
             definition = json.loads((site / slug / source).resolve().read_text())
             default = definition["default"].split("|")
@@ -583,9 +575,9 @@ def pooled(request, browser, base_url, site):
 
 
 def _verdict(pooled, check: str, item=None) -> None:
-    if (check, item) not in pooled:   # made on the page's palette check, which failed first
-        pytest.fail(f"not checked: the palette check of {item}/ failed before it could be "
-                    "made (see that test)", pytrace=False)
+    if (check, item) not in pooled:   # to be made on its page's palette check
+        pytest.fail(f"not checked: the palette check of {item}/ did not report it (its "
+                    "browser worker stopped: see that test)", pytrace=False)
     verdict = pooled[(check, item)]
     if verdict is not None:
         pytest.fail(verdict, pytrace=False)

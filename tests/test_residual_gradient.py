@@ -224,8 +224,10 @@ def test_note004_identity_not_ones():
 
 def test_note004_needs_the_diagonal_between_w2_and_w1():
     """The note's line (ŷ−y) w2 a1(1−a1) w1 + (ŷ−y), as products, is a number times W1
-    plus e; with diag(a1(1−a1)) it is the gradient. Checked against a forward pass and
-    central differences written here, and against what the page prints."""
+    plus e; with diag(a1(1−a1)) it is the gradient. Checked against central differences of
+    a forward pass written here, and against what the page prints."""
+    from tests.page_output import run_page, table_rows
+
     W1, b1, W2, b2 = page.W1, page.b1, page.W2, page.b2
     x, y = page.x0, page.y0
 
@@ -233,8 +235,7 @@ def test_note004_needs_the_diagonal_between_w2_and_w1():
         a1 = 1 / (1 + np.exp(-(W1 @ v + b1)))
         return 0.5 * np.sum((W2 @ a1 + b2 + v - y) ** 2)
 
-    h = 1e-6
-    numeric = np.array([(loss(x + h * u) - loss(x - h * u)) / (2 * h) for u in np.eye(d)])
+    numeric = numerical_gradient(loss, x)
     a1 = 1 / (1 + np.exp(-(W1 @ x + b1)))
     e = W2 @ a1 + b2 + x - y
     assert_close(page.with_diag, W1.T @ np.diag(a1 * (1 - a1)) @ W2.T @ e + e, atol=1e-12,
@@ -243,8 +244,6 @@ def test_note004_needs_the_diagonal_between_w2_and_w1():
     assert page.as_written.shape == W1.shape != x.shape
     assert_close(page.as_written, float(e @ W2 @ (a1 * (1 - a1))) * W1 + e, atol=1e-12,
                  what="the note's line as products")
-    from tests.page_output import run_page, table_rows
-
     _, printed = run_page("snippets.residual_gradient.gradient")
     rows = table_rows(printed, f"note 004's line for ∇x L; x has shape {x.shape}", 2)
     assert rows[0] == ["as written, as products", f"{W1.shape}", "no gradient"]

@@ -59,7 +59,7 @@ def find_section(path: Path, name: str) -> Section:
     """
     stat = path.stat()
     lines, marks = _marked_lines(path, stat.st_mtime_ns, stat.st_size)
-    starts = [i for i, (kind, mark) in sorted(marks.items())
+    starts = [i for i, (kind, mark) in marks.items()
               if kind.lower() == "start" and mark == name]
     if not starts:
         found = sorted({mark for _, mark in marks.values()})
