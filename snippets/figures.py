@@ -180,8 +180,10 @@ def layout_problems(fig, tolerance_px: float = 2.0) -> list[str]:
                 found.append(f"{_line_name(line)} leaves its axes (its data there go unseen)")
         found += _lines_outside_their_bands(ax)
         found += _legend_over_data(ax, renderer, texts, extents, tolerance_px)
+        found += _ticks_off_the_axis(ax)
         nodes = [p for p in ax.patches
                  if isinstance(p, Circle | FancyBboxPatch) and p.get_visible()]
+        shafts = []
         for arrow, own_label in _arrows(ax, renderer):
             # the arrow as drawn (its shaft and head), in display coordinates
             points = np.concatenate([_densified(p) for p in arrow.get_path().to_polygons(
@@ -198,13 +200,69 @@ def layout_problems(fig, tolerance_px: float = 2.0) -> list[str]:
             for node in nodes:          # arrows join shapes at their edges
                 if _well_inside(node, points, tolerance_px).any():
                     found.append(f"an arrow runs into a {type(node).__name__}")
-            if nodes and len(points):   # in a diagram, an arrow joins things: both its ends
-                shaft = arrow.get_path().to_polygons(arrow.get_transform(),
-                                                     closed_only=False)[0]
+            shaft = arrow.get_path().to_polygons(arrow.get_transform(),
+                                                 closed_only=False)[0] if len(points) else None
+            if shaft is not None:
+                shafts.append(_densified(shaft))
+            if nodes and shaft is not None:   # in a diagram, an arrow joins things: both ends
                 places = [n.get_window_extent(renderer) for n in nodes] + extents
                 for end, point in (("starts", shaft[0]), ("ends", shaft[-1])):
                     if not any(_near(point, place, 8 * tolerance_px) for place in places):
                         found.append(f"an arrow {end} away from every node and label")
+        for i, a in enumerate(shafts):
+            for b in shafts[i + 1:]:
+                if min(_share_near(a, b, tolerance_px), _share_near(b, a, tolerance_px)) > 0.5:
+                    found.append("two arrows are drawn one over the other")  # read as one
+                elif _cross(a, b, 4 * tolerance_px):
+                    found.append("two arrows cross")   # which goes where is then a puzzle
+    return found
+
+
+def _cross(a, b, margin) -> bool:
+    """Whether the polylines ``a`` and ``b`` (display units) cross at a point more than
+    ``margin`` from the ends of both (arrows that leave or reach one node may meet there)."""
+    import numpy as np
+
+    p, r = a[:-1][:, None, :], (a[1:] - a[:-1])[:, None, :]
+    q, s = b[:-1][None, :, :], (b[1:] - b[:-1])[None, :, :]
+    denom = r[..., 0] * s[..., 1] - r[..., 1] * s[..., 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = ((q - p)[..., 0] * s[..., 1] - (q - p)[..., 1] * s[..., 0]) / denom
+        u = ((q - p)[..., 0] * r[..., 1] - (q - p)[..., 1] * r[..., 0]) / denom
+    hit = (denom != 0) & (t >= 0) & (t <= 1) & (u >= 0) & (u <= 1)
+    points = (p + np.where(hit, t, 0.0)[..., None] * r)[hit]
+    ends = np.array([a[0], a[-1], b[0], b[-1]])
+    return bool(len(points)) and bool((np.hypot(*(points[:, None, :] - ends[None])
+                                                 .transpose(2, 0, 1)).min(axis=1)
+                                       > margin).any())
+
+
+def _share_near(a, b, margin) -> float:
+    """The share of the points ``a`` that lie within ``margin`` of some point of ``b``."""
+    import numpy as np
+
+    distance = np.hypot(*(a[:, None, :] - b[None, :, :]).transpose(2, 0, 1)).min(axis=1)
+    return float(np.mean(distance <= margin))
+
+
+def _ticks_off_the_axis(ax) -> list[str]:
+    """Ticks placed by hand (``set_xticks``) outside the axis range are not drawn, their
+    labels with them: a reader never sees a value the figure meant to name."""
+    from matplotlib.ticker import FixedLocator
+
+    found = []
+    for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+        locator = axis.get_major_locator()
+        if not isinstance(locator, FixedLocator):
+            continue
+        low, high = sorted(axis.get_view_interval())
+        slack = 1e-9 * max(abs(low), abs(high), 1.0)
+        formatter = axis.get_major_formatter()
+        for i, value in enumerate(locator.locs):
+            if not low - slack <= value <= high + slack:
+                label = formatter(value, i) or f"{value:g}"
+                found.append(f"the {name} tick {label!r} lies outside the axis range "
+                             f"({low:g} to {high:g}), so it is not drawn")
     return found
 
 

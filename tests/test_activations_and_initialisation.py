@@ -222,6 +222,24 @@ def glorot_stats(scheme, depth=8, width=128, batch=16, seed=1):
     return stats
 
 
+def test_the_glorot_panels_draw_each_variance_relative_to_layer_8():
+    """As their axis labels say: every curve is the median over the networks of a layer's
+    variance divided by the same network's layer-8 variance, so it is 1 at layer 8."""
+    for fig, key in ((page.fig_back, "back"), (page.fig_weights, "weights")):
+        ax = fig.axes[0]
+        assert ax.get_ylabel().endswith("relative to layer 8")
+        drawn_lines = {line.get_label(): line.get_xydata() for line in ax.lines}
+        assert len(drawn_lines) == 4
+        for init in ("standard", "normalized"):
+            for std in (1.0, 0.1):
+                xy = drawn_lines[f"{init}, input std {std:g}"]
+                v = page.gb[init][std][key]                      # (8 layers, networks)
+                assert v.shape[0] == 8 and list(xy[:, 0]) == list(range(1, 9))
+                assert xy[-1, 1] == pytest.approx(1.0)
+                expected = [np.median(v[l] / v[7]) for l in range(8)]
+                assert_close(xy[:, 1], expected, atol=1e-12, what=f"{key} {init} {std}")
+
+
 def test_glorot_bengio_table():
     rows = table_rows(PRINTED, "Tanh, 8 layers of width 128", 4)
     expected = [(init, std) for init in ("standard", "normalized") for std in (1.0, 0.1)]

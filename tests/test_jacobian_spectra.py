@@ -102,6 +102,32 @@ def test_what_the_table_and_the_histograms_show():
     assert (page.zero_fraction(s["tanh, orthogonal, critical"][128]) == 0).all()
 
 
+def test_the_histograms_draw_the_spectra_with_zeros_where_the_table_counts_them():
+    """Each panel, read back: one outline per depth, a bin's height the share of all five
+    networks' singular values in it (recomputed with np.histogram), the bin at 1e-15 holding
+    exactly the share the table counts as 0, and the axis spanning every bin."""
+    assert len(page.panels) == len(page.spectra)
+    for fig, (name, by_depth) in zip(page.panels, page.spectra.items(), strict=True):
+        ax = fig.axes[0]
+        assert ax.get_title() == name
+        assert tuple(ax.get_xlim()) == pytest.approx((page.BINS[0], page.BINS[-1]))
+        outlines = {p.get_label(): p.get_xy() for p in ax.patches}
+        assert set(outlines) == {f"depth {d}" for d in by_depth}
+        for depth, s in by_depth.items():
+            xy = outlines[f"depth {depth}"]
+            zero = s < 1e-13 * s.max(axis=-1, keepdims=True)
+            logs = np.where(zero, -15.0, np.log10(np.maximum(s, 1e-14)))
+            heights, _ = np.histogram(logs, bins=page.BINS)
+            heights = heights / s.size
+            # a step outline: the top of bin i runs from BINS[i] to BINS[i + 1] at heights[i]
+            for i in np.flatnonzero(heights):
+                top = (np.isclose(xy[:, 0], page.BINS[i]) | np.isclose(xy[:, 0],
+                       page.BINS[i + 1])) & np.isclose(xy[:, 1], heights[i])
+                assert top.sum() >= 2, (name, depth, i)
+            assert heights[0] == pytest.approx(np.mean(page.zero_fraction(s)))
+            assert np.isclose(xy[:, 1], heights[0]).any() or heights[0] == 0
+
+
 def test_the_mean_squared_singular_value_of_one_network():
     mean_s2 = {name: np.mean(by[128] ** 2, axis=-1) for name, by in page.spectra.items()}
     assert mean_s2["linear, Gaussian"].max() < 0.3        # "all five below 0.3"

@@ -469,6 +469,8 @@ def test_a_zero_product_of_weights_with_a_gradient_that_keeps_its_size():
         assert cells[0] == str(D)
         assert np.all(np.linalg.multi_dot(Ws[::-1]) == 0) and cells[1] == "0"
         net = page.copy_subtract(D)
+        assert len(net.layers) == D and all(                 # W_1 = C, W_2 = S, W_3 = C, ...
+            np.array_equal(layer.W, W) for layer, W in zip(net.layers, Ws, strict=True))
         fwd = net.forward(page.inputs)
         grads = net.backward(fwd, np.ones_like(fwd.a[-1]))
         assert grads.a[0].shape == page.inputs.shape == (page.SEEDS, 2)

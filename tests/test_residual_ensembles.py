@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import re
 from math import comb
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -174,6 +175,45 @@ def test_effective_lengths_is_the_shortest_window():
         assert total[lo:hi + 1].sum() >= 0.9 and lo <= total.argmax() <= hi
         width = hi - lo + 1
         assert max(total[a:a + width - 1].sum() for a in range(page.n + 2 - width)) < 0.9
+
+
+def test_effective_lengths_on_distributions_made_to_test_it():
+    """The window on hand-made distributions (binary fractions, so sums are exact): a peak at
+    either end, where the window can only grow one way, and a tie, where it grows towards
+    shorter paths."""
+    def made(entries):
+        total = np.zeros(page.n + 1)
+        for k, value in entries.items():
+            total[k] = value
+        assert total.sum() == 1
+        return total
+
+    assert page.effective_lengths(made({0: 0.5, 1: 0.25, page.n: 0.25})) == (0, page.n)
+    assert page.effective_lengths(made({page.n: 0.5, page.n - 1: 0.25, 0: 0.25})) \
+        == (0, page.n)
+    assert page.effective_lengths(made({page.n: 0.5, page.n - 1: 0.5})) == (page.n - 1, page.n)
+    tie = made({1: 0.125, 2: 0.5, 3: 0.125, 4: 0.25})
+    assert page.effective_lengths(tie, mass=0.6) == (1, 2)
+    assert page.effective_lengths(tie, mass=0.9) == (1, 4)
+
+
+def test_the_grey_band_is_the_range_of_lengths_the_page_credits_to_veit():
+    """The page names Veit et al.'s range in its prose and caption; the figure's grey band,
+    its label and the printed share of paths are all of that range."""
+    prose = Path(__file__).parents[1].joinpath("docs", "residual-ensembles.md").read_text()
+    named = set(re.findall(r"\b(\d+) to (\d+) blocks", prose)) - {("19", "35"), ("9", "19")}
+    assert named == {("5", "17")}, named
+    lo, hi = (int(v) for v in named.pop())
+    ax = page.fig_all.axes[0]
+    (band,) = [p for p in ax.patches if p.get_facecolor()[:3] == pytest.approx((0.85,) * 3)]
+    assert (band.get_x(), band.get_x() + band.get_width()) == pytest.approx((lo, hi))
+    (label,) = [t for t in ax.texts if t.get_text().startswith("Veit")]
+    assert label.get_position()[0] == pytest.approx((lo + hi) / 2)
+    from tests.page_output import run_page
+    printed = run_page("snippets.residual_ensembles.ensembles")[1]
+    share = re.search(rf"paths through +{lo} to {hi} blocks: ([\d.]+)%", printed)
+    expected = sum(comb(page.n, k) for k in range(lo, hi + 1)) / 2 ** page.n
+    assert float(share[1]) == pytest.approx(100 * expected, abs=0.005)
 
 
 def test_deleting_a_block_is_the_identity_for_that_block():

@@ -242,7 +242,8 @@ class TestFigures:
     def test_a_figure_a_reader_could_not_read_is_refused(self):
         """A label off its panel or over another, a shape leaving the panel, a line whose
         data the axes cut off, a diagram's arrow that points at nothing, a legend over data
-        or a label: each fails the figure, naming what is wrong."""
+        or a label, two arrows drawn as one or crossing, a tick placed outside the axis: each
+        fails the figure, naming what is wrong."""
         def fig_with(draw):
             fig, ax = plt.subplots(figsize=(3, 2))
             ax.set_xlim(0, 1)
@@ -278,6 +279,18 @@ class TestFigures:
             "the legend covers the line 'across'":   # no vertex under it: its segment is
                 lambda ax: (ax.plot([0, 1], [0.9, 0.9], label="across"),
                             ax.legend(loc="upper center")),
+            "two arrows are drawn one over the other":     # forward and back, as one
+                lambda ax: (ax.add_patch(FancyArrowPatch((0.1, 0.5), (0.9, 0.5),
+                                                         arrowstyle="->")),
+                            ax.add_patch(FancyArrowPatch((0.9, 0.5), (0.1, 0.5),
+                                                         arrowstyle="->"))),
+            "two arrows cross":
+                lambda ax: (ax.add_patch(FancyArrowPatch((0.1, 0.2), (0.9, 0.8),
+                                                         arrowstyle="->")),
+                            ax.add_patch(FancyArrowPatch((0.1, 0.8), (0.9, 0.2),
+                                                         arrowstyle="->"))),
+            "the x tick 'gone' lies outside the axis range":
+                lambda ax: (ax.set_xticks([0.5, 2.0], ["kept", "gone"]), ax.set_xlim(0, 1)),
             "the legend covers scatter points":
                 lambda ax: (ax.scatter([0.5], [0.5], label="dot"),
                             ax.legend(loc="center")),
@@ -300,6 +313,11 @@ class TestFigures:
             ax.fill_between([0, 1], [0.4, 0.5], [0.6, 0.7], color="C1", alpha=0.2)
             ax.add_patch(FancyArrowPatch(  # to the edge
                 (0.15, 0.45), (0.3, 0.5), arrowstyle="->"))       # from a label
+            for x in (0.7, 0.95):
+                ax.add_patch(Circle((x, 0.12), 0.03))
+            ax.add_patch(FancyArrowPatch((0.73, 0.15), (0.92, 0.15), arrowstyle="->"))
+            ax.add_patch(FancyArrowPatch((0.92, 0.09), (0.73, 0.09), arrowstyle="->"))  # apart
+            ax.set_xticks([0, 0.5, 1], ["0", "half", "1"])       # ticks at the very ends
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))   # below the panel
         assert "<figure" in svg_figure(fig_with(fine), alt="a", caption="c")
 
@@ -444,6 +462,8 @@ def test_the_mutation_sampler_edits_results_not_styling(tmp_path):
         print(f"{y.sum():.2f}")
         fig, ax = plt.subplots(figsize=(3.5, 3))
         ax.plot(y, lw=2, color="C0")
+        ax.text(y[0] + 0.1, -2, "label", color="C1" if y[1] > 0 else "C2")
+        ax.add_patch(Circle((1 - 0.5, 2), 0.3))
         """))
     mutants = mutants_of(module, root=tmp_path)
     text = module.read_text()
@@ -458,5 +478,7 @@ def test_the_mutation_sampler_edits_results_not_styling(tmp_path):
         ("max/min swapped", "ok = y.min() < 3"),
         ("comparison", "ok = y.max() <= 3"), ("number", "ok = y.max() < 4"),
         ("transpose dropped", 'print("∇ᵀ:", W)'),     # columns in characters, not bytes
-    }   # the f-string's format and the figure's sizes and widths are left alone
+        ("comparison", 'ax.text(y[0] + 0.1, -2, "label", color="C1" if y[1] >= 0 else "C2")'),
+    }   # the f-string's format, the figure's sizes and widths, where a label or a shape
+    # goes are left alone; what a label's colour says is not
     assert all(m.path == "snippets/chapter/m.py" for m in mutants)

@@ -109,10 +109,15 @@ def spectra_of(key, **network):
             for l, J in jacobians.items()}, on
 
 
+def is_zero(s):
+    """Which singular values are below 1e-13 of their network's largest,
+    which float64 cannot tell from 0 in a product like this."""
+    return s < 1e-13 * s.max(axis=-1, keepdims=True)
+
+
 def zero_fraction(s):
-    """Per network: the share of singular values below 1e-13 of the
-    largest, which float64 cannot tell from 0 in a product like this."""
-    return np.mean(s < 1e-13 * s.max(axis=-1, keepdims=True), axis=-1)
+    """Per network: the share of singular values that are 0 (is_zero)."""
+    return np.mean(is_zero(s), axis=-1)
 
 
 results = {name: spectra_of(key, **kw)
@@ -145,12 +150,12 @@ for name, by_depth in spectra.items():
     fig, ax = subplots()
     for (depth, s), style in zip(by_depth.items(), ["-", "--", ":"],
                                  strict=True):
-        zero = s < 1e-13 * s.max(axis=-1, keepdims=True)
-        logs = np.where(zero, -15, np.log10(np.maximum(s, 1e-14)))
+        logs = np.where(is_zero(s), -15, np.log10(np.maximum(s, 1e-14)))
         ax.hist(logs.ravel(), bins=BINS, histtype="step", linestyle=style,
                 linewidth=2, label=f"depth {depth}",
                 weights=np.full(s.size, 1 / s.size))
     ax.set_xticks([-15, -10, -5, 0], ["0", "1e−10", "1e−5", "1"])
+    ax.set_xlim(BINS[0], BINS[-1])
     ax.set_ylim(0, 1.05)
     ax.set_title(name)
     ax.set_xlabel("singular value s (log scale)")

@@ -7,7 +7,8 @@ cannot judge a chapter module: it switches a mutant on inside a function after t
 collected, while a chapter computes its results when its module is imported, in code outside
 any function. Here a mutant is one small edit of a chapter module's text, of the kinds that
 make a wrong number without an error (an arithmetic operator, a comparison, a number, a
-dropped transpose or minus sign, max for min), and it is judged by the chapter's own fast tests
+dropped transpose or minus sign, max for min; not where a figure puts a label, an arrow or
+a shape, nor its sizes and line styles), and it is judged by the chapter's own fast tests
 (``tests/test_<chapter>.py``, ``-m "not slow"``), run in a fresh process on a copy of the
 project so that the module is imported, and computed, with the mutant in place. A test run that
 fails or outlasts its time limit kills the mutant.
@@ -46,6 +47,13 @@ _STYLE_CALLS = {"plot", "loglog", "semilogy", "semilogx", "scatter", "fill_betwe
 _STYLE_KEYWORDS = {"figsize", "fontsize", "lw", "linewidth", "alpha", "s", "ms", "markersize",
                    "zorder", "pad", "ncol", "ncols", "nrows", "size", "labelpad", "width",
                    "height", "dpi", "loc", "bbox_to_anchor", "xytext", "markevery"}
+# Where a drawing puts a shape, an arrow or a label (a label's x and y; the helpers the chapters
+# wrap such calls in): every expression among those arguments is a position or a size, none a
+# result, and none is mutated. (A line's data, in ``plot``, stay mutated.)
+_PLACE_CALLS = {"text", "Circle", "FancyBboxPatch", "FancyArrowPatch", "Rectangle", "Polygon",
+                "add_patch", "subplots", "figure", "put", "box", "arrow", "_arrow", "_canvas"}
+_STYLE_KEYWORDS |= {"linestyle", "ls", "dashes", "mutation_scale", "shrinkA", "shrinkB",
+                    "connectionstyle"}
 _COMPARE = {ast.Lt: ("<", "<="), ast.LtE: ("<=", "<"), ast.Gt: (">", ">="),
             ast.GtE: (">=", ">"), ast.Eq: ("==", "!="), ast.NotEq: ("!=", "==")}
 
@@ -96,11 +104,14 @@ def mutants_of(path: Path, root: Path = ROOT) -> list[Mutant]:
         if isinstance(call, ast.Call):
             name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(
                 call.func, "id", "")
-            styled = [*call.args, *call.keywords] if name in _STYLE_CALLS or \
-                name.startswith("set_") else [k for k in call.keywords if k.arg in
+            styled = [*call.args, *call.keywords] if name in _STYLE_CALLS | _PLACE_CALLS \
+                or name.startswith("set_") else [k for k in call.keywords if k.arg in
                                               _STYLE_KEYWORDS]
             skip |= {id(n) for arg in styled for n in ast.walk(arg)
                      if isinstance(n, ast.Constant)}
+            placed = call.args[:2] if name == "text" else [*call.args, *call.keywords] \
+                if name in _PLACE_CALLS else []          # a label's colour may mean something
+            skip |= {id(n) for arg in placed for n in ast.walk(arg)}
     found = []
     for node in ast.walk(tree):
         if not _one_line(node) or id(node) in skip:
