@@ -110,7 +110,8 @@ def test_the_histograms_draw_the_spectra_with_zeros_where_the_table_counts_them(
     for fig, (name, by_depth) in zip(page.panels, page.spectra.items(), strict=True):
         ax = fig.axes[0]
         assert ax.get_title() == name
-        assert tuple(ax.get_xlim()) == pytest.approx((page.BINS[0], page.BINS[-1]))
+        low, high = ax.get_xlim()
+        assert low < page.BINS[0] and page.BINS[-1] < high < page.BINS[-1] + 1
         outlines = {p.get_label(): p.get_xy() for p in ax.patches}
         assert set(outlines) == {f"depth {d}" for d in by_depth}
         for depth, s in by_depth.items():

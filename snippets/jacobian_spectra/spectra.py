@@ -155,7 +155,7 @@ for name, by_depth in spectra.items():
                 linewidth=2, label=f"depth {depth}",
                 weights=np.full(s.size, 1 / s.size))
     ax.set_xticks([-15, -10, -5, 0], ["0", "1e−10", "1e−5", "1"])
-    ax.set_xlim(BINS[0], BINS[-1])
+    ax.set_xlim(BINS[0] - 0.5, BINS[-1] + 0.5)   # every bin, off the frame
     ax.set_ylim(0, 1.05)
     ax.set_title(name)
     ax.set_xlabel("singular value s (log scale)")
