@@ -324,6 +324,22 @@ def test_exercise_binary_cross_entropy_against_squared_error():
     assert 350 < ce / se < 450                                 # "about 400 times"
 
 
+def test_exercise_softmax_jacobian_rank_as_printed():
+    """The page's lines, read back: rank k - 1, J 1 = 0 to rounding, and the formula's J
+    within finite-difference error of the Jacobian of softmax, for each k it prints."""
+    import re
+
+    from tests.page_output import run_page
+
+    _, printed = run_page("snippets.backprop_mlp.exercises")
+    lines = re.findall(r"k = (\d+): rank (\d+), max \|J 1\| = (\S+), "
+                       r"max \|J - finite diff\.\| = (\S+)", printed)
+    assert [int(k) for k, *_ in lines] == [2, 3, 5]
+    for k, rank, row_sum, gap in lines:
+        assert int(rank) == int(k) - 1
+        assert float(row_sum) < 1e-15 and float(gap) < 1e-8
+
+
 def test_exercise_softmax_jacobian_rank():
     for k in (2, 3, 5, 8):
         s = softmax(np.linspace(-2.0, 2.0, k))

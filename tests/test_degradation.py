@@ -5,6 +5,7 @@ over seeds and learning rates."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -137,6 +138,19 @@ def test_residual_networks_do_not_degrade():
         assert np.nanmedian(values) == min(v for v in others if not np.isnan(v))
         assert f"{np.median(values):.2f}" == "0.03"
     assert max(v.min() for v in best.values()) < min(v.max() for v in best.values())
+
+
+def test_every_run_is_at_the_rates_its_table_names():
+    """The captions and the prose name the learning rates; the runs were made at them."""
+    printed = run_page("snippets.degradation.training")[1]
+    (he_rate,) = set(re.findall(r"He-initialised, rate (\d\.\d+)", printed))
+    for depth in page.DEPTHS:
+        assert page.runs[HE, depth].rates == [float(he_rate)]
+        for kind in (PLAIN, ZERO):
+            assert page.runs[kind, depth].rates == page.RATES
+    prose = (Path(__file__).parents[1] / "docs" / "degradation.md").read_text()
+    assert "At learning rate 0.003, the final training loss" in prose
+    assert page.RATES[page.rate] == 0.003
 
 
 def test_he_initialised_branches_diverge_and_start_huge():

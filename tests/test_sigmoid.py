@@ -74,6 +74,12 @@ def test_what_the_page_prints():
     assert page.naive_warnings == ["overflow encountered in exp"]
     assert page.stable_warnings == []
     assert page.rel_err[40.0][0] == 1.0  # all digits lost by 1 - sigma
+    for t, (one_minus, mirrored) in page.rel_err.items():     # the table's errors, recomputed
+        exact = exact_sigmoid_prime(t)
+        s = sigmoid(t)                       # the page's σ: its rounding is the point
+        assert one_minus == pytest.approx(abs(s * (1 - s) - exact) / exact, rel=1e-6, abs=1e-17)
+        assert mirrored == pytest.approx(abs(s * sigmoid(-t) - exact) / exact, rel=1e-6,
+                                         abs=1e-17)
     assert all(mirrored <= 4e-16 for _, mirrored in page.rel_err.values())
     # "from x = 37 on, sigma(x) rounds to exactly 1"
     assert sigmoid(36.0) < 1.0 and sigmoid(37.0) == 1.0
@@ -138,3 +144,22 @@ def test_the_printed_lines_and_table():
             r".*from x = (\S+); e\^-x < 2\^-(\d+) from x = (\S+)", line).groups()
         assert power == str(bits)
         assert printed_as(threshold, bits * np.log(2)) and printed_as(first, bits * np.log(2))
+
+
+def test_the_explorer_is_the_network_the_prose_describes():
+    """"A 20-layer sigmoid network of width 64 (five of them...)": the figure's module
+    computes with those settings, and its axis runs over every layer."""
+    import re
+    from pathlib import Path
+
+    from tests.page_output import run_page
+
+    settings, _ = run_page("snippets.sigmoid.explorer")
+    prose = (Path(__file__).parents[1] / "docs" / "sigmoid.md").read_text()
+    depth, width, count = re.search(
+        r"follows a (\d+)-layer sigmoid network of width\s+(\d+) \((\w+) of them", prose).groups()
+    words = {"three": 3, "four": 4, "five": 5, "six": 6}
+    assert (settings.DEPTH, settings.WIDTH, settings.SEEDS) == (int(depth), int(width),
+                                                                words[count])
+    assert settings.W1.shape == (settings.DEPTH, settings.SEEDS, settings.WIDTH, settings.WIDTH)
+    assert list(settings.layer_numbers) == list(range(1, int(depth) + 1))

@@ -60,11 +60,12 @@ class Run:
     """curves: mini-batch loss averaged over every 10 steps, (STEPS // 10,
     SEEDS, rates); final: loss on all 512 points after training, (SEEDS,
     rates), NaN once a network has diverged; net: the trained stack, its
-    networks in the order (seed, rate)."""
+    networks in the order (seed, rate); rates: the learning rates."""
 
     curves: np.ndarray
     final: np.ndarray
     net: MLP
+    rates: list
 # --8<-- [end:model]
 
 
@@ -96,7 +97,7 @@ def train(kind, depth, rates=RATES):
     final = np.where(np.isfinite(final) & (final < 1e3), final, np.nan)
     losses[~np.isfinite(losses)] = np.nan
     curves = losses.reshape(STEPS // 10, 10, SEEDS, len(rates)).mean(axis=1)
-    return Run(curves, final.reshape(SEEDS, len(rates)), net)
+    return Run(curves, final.reshape(SEEDS, len(rates)), net, list(rates))
 # --8<-- [end:train]
 
 
