@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -220,6 +221,14 @@ def test_exercise_he_weights_with_positive_biases():
     assert 0.4 < np.median(zeros[8]) < 0.6                         # "about half"
     assert (zeros[32] > 0.5).all()                                 # "more than half"
     assert (np.mean(ex.he_biased_s[32] ** 2, axis=-1) > 1).all()   # "it grows"
+    # "Keep the biases at +0.5 but use He weights": the section's biases, and the caption's
+    prose = (Path(__file__).parents[1] / "docs" / "jacobian-spectra.md").read_text()
+    (kept,) = re.findall(r"Keep the biases at \\\(\+([\d.]+)\\\) but use He", prose)
+    from tests.page_output import run_page
+    (captioned,) = re.findall(r"He weights, biases \+([\d.]+)",
+                              run_page("snippets.jacobian_spectra.exercises")[1])
+    assert ex.he_biased["constant"] == page.biased["constant"] == float(kept) == float(captioned)
+    assert ex.he_biased["init"] == "he" and page.biased["init"] == "gaussian"
 
 
 @pytest.mark.parametrize("init", ["gaussian", "he", "orthogonal"])
