@@ -46,14 +46,14 @@ _STYLE_CALLS = {"plot", "loglog", "semilogy", "semilogx", "scatter", "fill_betwe
                 "linspace_ticks", "show"}
 _STYLE_KEYWORDS = {"figsize", "fontsize", "lw", "linewidth", "alpha", "s", "ms", "markersize",
                    "zorder", "pad", "ncol", "ncols", "nrows", "size", "labelpad", "width",
-                   "height", "dpi", "loc", "bbox_to_anchor", "xytext", "markevery"}
+                   "height", "dpi", "loc", "bbox_to_anchor", "xytext", "markevery",
+                   "linestyle", "ls", "dashes", "mutation_scale", "shrinkA", "shrinkB",
+                   "connectionstyle"}
 # Where a drawing puts a shape, an arrow or a label (a label's x and y; the helpers the chapters
 # wrap such calls in): every expression among those arguments is a position or a size, none a
 # result, and none is mutated. (A line's data, in ``plot``, stay mutated.)
 _PLACE_CALLS = {"text", "Circle", "FancyBboxPatch", "FancyArrowPatch", "Rectangle", "Polygon",
                 "add_patch", "subplots", "figure", "put", "box", "arrow", "_arrow", "_canvas"}
-_STYLE_KEYWORDS |= {"linestyle", "ls", "dashes", "mutation_scale", "shrinkA", "shrinkB",
-                    "connectionstyle"}
 _COMPARE = {ast.Lt: ("<", "<="), ast.LtE: ("<=", "<"), ast.Gt: (">", ">="),
             ast.GtE: (">=", ">"), ast.Eq: ("==", "!="), ast.NotEq: ("!=", "==")}
 
@@ -109,8 +109,12 @@ def mutants_of(path: Path, root: Path = ROOT) -> list[Mutant]:
                                               _STYLE_KEYWORDS]
             skip |= {id(n) for arg in styled for n in ast.walk(arg)
                      if isinstance(n, ast.Constant)}
-            placed = call.args[:2] if name == "text" else [*call.args, *call.keywords] \
-                if name in _PLACE_CALLS else []          # a label's colour may mean something
+            if name == "text":
+                placed = call.args[:2]          # where a label goes (its colour may mean something)
+            elif name in _PLACE_CALLS:
+                placed = [*call.args, *call.keywords]
+            else:
+                placed = []
             skip |= {id(n) for arg in placed for n in ast.walk(arg)}
     found = []
     for node in ast.walk(tree):
