@@ -129,6 +129,12 @@ def test_facts_table():
     assert printed_as(low, 1 / math.cosh(10) ** 2) and high == "1"
     gap = numbers_in(line_with(PRINTED, "max |tanh'(x) - 4 σ'(2x)|"))[-1]
     assert float(gap) < 1e-15
+    # the largest gap over the page's grid (its activations are checked above), and not 0:
+    # the identity is exact, its two sides in floating point are not
+    assert list(page.x[[0, -1]]) == [-10, 10]
+    assert printed_as(gap, np.max(np.abs(page.TANH.df(page.x)
+                                         - 4 * page.SIGMOID.df(2 * page.x))))
+    assert float(gap) > 0
     x = np.linspace(-10, 10, 2001)
     assert_close(np.tanh(x), 2 * sigmoid(2 * x) - 1, atol=1e-15, what="tanh = 2 sigma(2x) - 1")
 

@@ -192,6 +192,11 @@ def test_the_gradients_of_the_plain_networks():
     # every line of the figure is roughly level: no layer below 1/10 of the last one's
     grads = page.profiles[56]
     assert grads.shape == (56, page.SEEDS)
+    for depth, profile in page.profiles.items():       # the table's columns, from the profiles
+        column = page.columns[f"plain {depth}"]
+        assert_close(column["g₁ start"], profile[0], atol=0, what=f"g₁, {depth} layers")
+        assert_close(column["g₁/g_N"], profile[0] / profile[-1], atol=0, rtol=1e-15,
+                     what=f"g₁/g_N, {depth} layers")
     assert (grads.min(axis=0) > grads[-1] / 10).all()
 
 

@@ -301,6 +301,14 @@ def test_share_of_units_open_along_the_shortcuts():
             x = RELU(s)
             assert share[seed, k] == pytest.approx(open_.mean(), abs=1e-12)
     assert np.all(np.diff(share, axis=1) <= 0)                 # a product of masks
+    from tests.page_output import run_page
+    printed = run_page("snippets.residual_gradient.gradient")[1].splitlines()
+    (header,) = [i for i, line in enumerate(printed) if line.startswith("blocks L  share")]
+    for line, L in zip(printed[header + 1:header + 4], (1, 10, 50), strict=True):
+        blocks, median, low, _, high = line.split()
+        column = share[:, L - 1]
+        assert (blocks, median, low, high) == (
+            str(L), f"{np.median(column):.2f}", f"{column.min():.2f}", f"{column.max():.2f}")
     assert np.all(share[:, 0] > 0.5) and np.all(share[:, 0] < 0.75)  # "about a third closed"
     assert np.all(share[:, -1] == 0)                           # "none open in any seed"
     assert np.all(share[:, 9] < 0.1)
