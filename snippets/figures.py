@@ -621,6 +621,8 @@ def explorer(*, controls: list[dict], states: dict, x: dict, y: dict, default: t
         raise ValueError(f"{len(missing)} states have no results, e.g. {missing[0]}")
     if default not in states:
         raise ValueError(f"the default state {default} is not among the states")
+    for problem in _off_the_axes(states, x, y):
+        raise ValueError(problem)
     colours = [f"#{''.join(f'{round(c * 255):02x}' for c in rgb)}" for rgb in _cycle()]
     definition = {"controls": controls, "x": x, "y": y, "band": band,
                   "default": _key(default),
@@ -633,6 +635,37 @@ def explorer(*, controls: list[dict], states: dict, x: dict, y: dict, default: t
     text = json.dumps(definition, separators=(",", ":"), sort_keys=True)
     _display({EXPLORER_MIME: {"definition": text, "static": record}},
              notebook_bundle(record))
+
+
+def _off_the_axes(states: dict, x: dict, y: dict) -> list[str]:
+    """A value outside a fixed axis would be drawn off the figure, in some state the reader
+    may not try; an x axis running past every state's data leaves the figure partly empty."""
+    import numpy as np
+
+    def scaled(axis, values):
+        values = np.asarray(values, dtype=float)
+        return np.log10(values) if axis.get("scale") == "log" else values
+
+    found = []
+    for name, axis, keys in (("x", x, ("x",)), ("y", y, ("y", "lo", "hi"))):
+        if "domain" not in axis:
+            continue
+        values = np.concatenate([np.asarray(series[k], dtype=float).ravel()
+                                 for series_list in states.values() for series in series_list
+                                 for k in keys if k in series])
+        values = values[np.isfinite(values)]
+        low, high = sorted(axis["domain"])
+        outside = values[(values < low) | (values > high)]
+        if len(outside):
+            found.append(f"{len(outside)} {name} values lie outside the {name} axis "
+                         f"{axis['domain']}, e.g. {outside[0]:g}")
+        elif name == "x" and len(values):
+            (d_low, d_high), (v_low, v_high) = scaled(axis, [low, high]), \
+                scaled(axis, [values.min(), values.max()])
+            if max(v_low - d_low, d_high - v_high) > 0.05 * (d_high - d_low):
+                found.append(f"the x axis {axis['domain']} runs past the data "
+                             f"({values.min():g} to {values.max():g})")
+    return found
 
 
 def _cycle():

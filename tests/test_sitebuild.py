@@ -202,19 +202,27 @@ class TestFigures:
         def states(values):
             return {(v,): [{"name": "s", "x": [0, 1], "y": [1, 2]}] for v in values}
 
-        def make(values, default=(0,), computed=None):
+        def make(values, default=(0,), computed=None, x=None, y=None):
             explorer(controls=[{"name": "depth", "label": "Depth", "values": values}],
                      states=states(values if computed is None else computed),
-                     x={"label": "x"}, y={"label": "y"}, default=default, alt="a",
-                     caption="c")
+                     x=x or {"label": "x"}, y=y or {"label": "y"}, default=default,
+                     alt="a", caption="c")
 
         for problem, kwargs in {
             "repeats a value": dict(values=[0, 1, 1]),
             "states have no results": dict(values=[0, 1, 2], computed=[0, 1]),
             "the default state": dict(values=[0, 1], default=(5,)),
+            r"2 y values lie outside the y axis \[0, 1.5\], e.g. 2":
+                dict(values=[0, 1], y={"label": "y", "domain": [0, 1.5]}),
+            r"the x axis \[0, 2\] runs past the data \(0 to 1\)":
+                dict(values=[0, 1], x={"label": "x", "domain": [0, 2]}),
+            r"outside the x axis": dict(values=[0, 1], x={"label": "x", "scale": "log",
+                                                          "domain": [0.5, 1]}),
         }.items():
             with pytest.raises(ValueError, match=problem):
                 make(**kwargs)
+        make([0, 1], x={"label": "x", "domain": [0, 1.04]},      # a little room is fine
+             y={"label": "y", "scale": "log", "domain": [0.5, 100]})
 
     def make(self):
         fig, ax = plt.subplots(figsize=(3, 2))
