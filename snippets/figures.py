@@ -202,8 +202,8 @@ def layout_problems(fig, tolerance_px: float = 2.0) -> list[str]:
                     found.append(f"an arrow runs into a {type(node).__name__}")
             shaft = arrow.get_path().to_polygons(arrow.get_transform(),
                                                  closed_only=False)[0] if len(points) else None
-            if shaft is not None:
-                shafts.append(_densified(shaft))
+            if shaft is not None and not np.array_equal(shaft[0], shaft[-1]):
+                shafts.append(shaft)      # a line (a filled arrow's outline is not compared)
             if nodes and shaft is not None:   # in a diagram, an arrow joins things: both ends
                 places = [n.get_window_extent(renderer) for n in nodes] + extents
                 for end, point in (("starts", shaft[0]), ("ends", shaft[-1])):
@@ -211,7 +211,7 @@ def layout_problems(fig, tolerance_px: float = 2.0) -> list[str]:
                         found.append(f"an arrow {end} away from every node and label")
         for i, a in enumerate(shafts):
             for b in shafts[i + 1:]:
-                if min(_share_near(a, b, tolerance_px), _share_near(b, a, tolerance_px)) > 0.5:
+                if _length_along(a, b, tolerance_px) > 8 * tolerance_px:
                     found.append("two arrows are drawn one over the other")  # read as one
                 elif _cross(a, b, 4 * tolerance_px):
                     found.append("two arrows cross")   # which goes where is then a puzzle
@@ -219,8 +219,9 @@ def layout_problems(fig, tolerance_px: float = 2.0) -> list[str]:
 
 
 def _cross(a, b, margin) -> bool:
-    """Whether the polylines ``a`` and ``b`` (display units) cross at a point more than
-    ``margin`` from the ends of both (arrows that leave or reach one node may meet there)."""
+    """Whether the polylines ``a`` (n, 2) and ``b`` (m, 2), in display units, cross at a
+    point that is not within ``margin`` of an end of each (arrows that leave or reach one
+    node meet there)."""
     import numpy as np
 
     p, r = a[:-1][:, None, :], (a[1:] - a[:-1])[:, None, :]
@@ -230,19 +231,29 @@ def _cross(a, b, margin) -> bool:
         t = ((q - p)[..., 0] * s[..., 1] - (q - p)[..., 1] * s[..., 0]) / denom
         u = ((q - p)[..., 0] * r[..., 1] - (q - p)[..., 1] * r[..., 0]) / denom
     hit = (denom != 0) & (t >= 0) & (t <= 1) & (u >= 0) & (u <= 1)
-    points = (p + np.where(hit, t, 0.0)[..., None] * r)[hit]
-    ends = np.array([a[0], a[-1], b[0], b[-1]])
-    return bool(len(points)) and bool((np.hypot(*(points[:, None, :] - ends[None])
-                                                 .transpose(2, 0, 1)).min(axis=1)
-                                       > margin).any())
+    points = (p + np.where(hit, t, 0.0)[..., None] * r)[hit]           # (k, 2)
+
+    def near_an_end(line):
+        ends = np.stack([line[0], line[-1]])
+        return np.linalg.norm(points[:, None, :] - ends[None], axis=-1).min(axis=1) <= margin
+
+    return bool((~(near_an_end(a) & near_an_end(b))).any())
 
 
-def _share_near(a, b, margin) -> float:
-    """The share of the points ``a`` that lie within ``margin`` of some point of ``b``."""
+def _length_along(a, b, margin) -> float:
+    """How long a stretch of the polyline ``a`` (n, 2) runs within ``margin`` of the
+    polyline ``b`` (m, 2), both in display units (measured on ``a`` at 1-unit steps)."""
     import numpy as np
 
-    distance = np.hypot(*(a[:, None, :] - b[None, :, :]).transpose(2, 0, 1)).min(axis=1)
-    return float(np.mean(distance <= margin))
+    points = _densified(a)                                              # (k, 2)
+    start, step = b[:-1], b[1:] - b[:-1]                                # (m - 1, 2) each
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.einsum("kmd,md->km", points[:, None, :] - start[None], step) / \
+            np.einsum("md,md->m", step, step)
+    closest = start[None] + np.clip(np.nan_to_num(t), 0, 1)[..., None] * step[None]
+    distance = np.linalg.norm(points[:, None, :] - closest, axis=-1).min(axis=1)
+    return float(np.count_nonzero(distance <= margin)) * float(
+        np.linalg.norm(np.diff(a, axis=0), axis=1).sum()) / max(len(points) - 1, 1)
 
 
 def _ticks_off_the_axis(ax) -> list[str]:
@@ -621,13 +632,14 @@ def explorer(*, controls: list[dict], states: dict, x: dict, y: dict, default: t
         raise ValueError(f"{len(missing)} states have no results, e.g. {missing[0]}")
     if default not in states:
         raise ValueError(f"the default state {default} is not among the states")
-    for problem in _off_the_axes(states, x, y):
-        raise ValueError(problem)
     colours = [f"#{''.join(f'{round(c * 255):02x}' for c in rgb)}" for rgb in _cycle()]
     definition = {"controls": controls, "x": x, "y": y, "band": band,
                   "default": _key(default),
                   "colours": {"light": colours, "dark": [dark_colour(c) for c in colours]},
                   "states": {_key(k): _rounded(v) for k, v in states.items()}}
+    problems = _off_the_axes(definition["states"], x, y)     # the values as drawn
+    if problems:
+        raise ValueError("; ".join(problems))
     fig = static_panel(definition, definition["default"])
     record = figure_record(fig, alt=alt, caption=caption)
     # Kept as its JSON text, as the site serves it: a rebuild that takes the figure from the
@@ -639,29 +651,29 @@ def explorer(*, controls: list[dict], states: dict, x: dict, y: dict, default: t
 
 def _off_the_axes(states: dict, x: dict, y: dict) -> list[str]:
     """A value outside a fixed axis would be drawn off the figure, in some state the reader
-    may not try; an x axis running past every state's data leaves the figure partly empty."""
+    may not try; an x axis running past every state's data leaves the figure partly empty.
+    ``states``: {key: [series]} as the figure draws them (None for a gap)."""
     import numpy as np
-
-    def scaled(axis, values):
-        values = np.asarray(values, dtype=float)
-        return np.log10(values) if axis.get("scale") == "log" else values
 
     found = []
     for name, axis, keys in (("x", x, ("x",)), ("y", y, ("y", "lo", "hi"))):
-        if "domain" not in axis:
+        if not axis.get("domain"):
             continue
-        values = np.concatenate([np.asarray(series[k], dtype=float).ravel()
-                                 for series_list in states.values() for series in series_list
-                                 for k in keys if k in series])
-        values = values[np.isfinite(values)]
         low, high = sorted(axis["domain"])
+        log = axis.get("scale") == "log"
+        if log and low <= 0:
+            found.append(f"the log {name} axis {axis['domain']} reaches 0 or below")
+            continue
+        values = np.array([v for series_list in states.values() for series in series_list
+                           for k in keys for v in series.get(k, []) if v is not None],
+                          dtype=float)
         outside = values[(values < low) | (values > high)]
         if len(outside):
             found.append(f"{len(outside)} {name} values lie outside the {name} axis "
                          f"{axis['domain']}, e.g. {outside[0]:g}")
         elif name == "x" and len(values):
-            (d_low, d_high), (v_low, v_high) = scaled(axis, [low, high]), \
-                scaled(axis, [values.min(), values.max()])
+            ends = np.array([low, high, values.min(), values.max()])
+            d_low, d_high, v_low, v_high = np.log10(ends) if log else ends
             if max(v_low - d_low, d_high - v_high) > 0.05 * (d_high - d_low):
                 found.append(f"the x axis {axis['domain']} runs past the data "
                              f"({values.min():g} to {values.max():g})")

@@ -218,6 +218,8 @@ class TestFigures:
                 dict(values=[0, 1], x={"label": "x", "domain": [0, 2]}),
             r"outside the x axis": dict(values=[0, 1], x={"label": "x", "scale": "log",
                                                           "domain": [0.5, 1]}),
+            r"the log y axis \[0, 2\] reaches 0": dict(values=[0, 1], y={
+                "label": "y", "scale": "log", "domain": [0, 2]}),
         }.items():
             with pytest.raises(ValueError, match=problem):
                 make(**kwargs)
@@ -297,6 +299,17 @@ class TestFigures:
                                                          arrowstyle="->")),
                             ax.add_patch(FancyArrowPatch((0.1, 0.8), (0.9, 0.2),
                                                          arrowstyle="->"))),
+            "two arrows cross ":      # one runs through the other and stops just beyond
+                lambda ax: (ax.add_patch(FancyArrowPatch((0.1, 0.5), (0.9, 0.5),
+                                                         arrowstyle="->")),
+                            ax.add_patch(FancyArrowPatch((0.5, 0.9), (0.5, 0.47),
+                                                         arrowstyle="->")),
+                            ax.text(0.1, 0.1, " ")),
+            "two arrows are drawn one over the other ":    # overlapping over part of them
+                lambda ax: (ax.add_patch(FancyArrowPatch((0.1, 0.5), (0.5, 0.5),
+                                                         arrowstyle="->")),
+                            ax.add_patch(FancyArrowPatch((0.3, 0.5), (0.9, 0.5),
+                                                         arrowstyle="->"))),
             "the x tick 'gone' lies outside the axis range":
                 lambda ax: (ax.set_xticks([0.5, 2.0], ["kept", "gone"]), ax.set_xlim(0, 1)),
             "the legend covers scatter points":
@@ -307,7 +320,7 @@ class TestFigures:
                             ax.text(0.45, 0.5, "note"), ax.legend(loc="center")),
         }
         for problem, draw in cases.items():
-            with pytest.raises(ValueError, match=re.escape(problem)):
+            with pytest.raises(ValueError, match=re.escape(problem.strip())):
                 svg_figure(fig_with(draw), alt="a", caption="c")
         # what a reader can read passes: apart, inside, and a line let out on purpose
         def fine(ax):
@@ -325,6 +338,8 @@ class TestFigures:
                 ax.add_patch(Circle((x, 0.12), 0.03))
             ax.add_patch(FancyArrowPatch((0.73, 0.15), (0.92, 0.15), arrowstyle="->"))
             ax.add_patch(FancyArrowPatch((0.92, 0.09), (0.73, 0.09), arrowstyle="->"))  # apart
+            ax.add_patch(FancyArrowPatch((0.73, 0.12), (0.92, 0.03), arrowstyle="->",  # bowed,
+                                         connectionstyle="arc3,rad=0.3"))  # from the same node
             ax.set_xticks([0, 0.5, 1], ["0", "half", "1"])       # ticks at the very ends
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))   # below the panel
         assert "<figure" in svg_figure(fig_with(fine), alt="a", caption="c")
@@ -471,7 +486,8 @@ def test_the_mutation_sampler_edits_results_not_styling(tmp_path):
         fig, ax = plt.subplots(figsize=(3.5, 3))
         ax.plot(y, lw=2, color="C0")
         ax.text(y[0] + 0.1, -2, "label", color="C1" if y[1] > 0 else "C2")
-        ax.add_patch(Circle((1 - 0.5, 2), 0.3))
+        ax.add_patch(Circle((1 - 0.5, 2), 0.3, facecolor="C0" if ok else "C1"))
+        ax.arrow(0, 0, *W[0, :2])
         """))
     mutants = mutants_of(module, root=tmp_path)
     text = module.read_text()
@@ -487,6 +503,9 @@ def test_the_mutation_sampler_edits_results_not_styling(tmp_path):
         ("comparison", "ok = y.max() <= 3"), ("number", "ok = y.max() < 4"),
         ("transpose dropped", 'print("∇ᵀ:", W)'),     # columns in characters, not bytes
         ("comparison", 'ax.text(y[0] + 0.1, -2, "label", color="C1" if y[1] >= 0 else "C2")'),
+        ("number", "ax.arrow(0, 0, *W[1, :2])"), ("number", "ax.arrow(0, 0, *W[0, :3])"),
+        ("number", "ax.arrow(1, 0, *W[0, :2])"), ("number", "ax.arrow(0, 1, *W[0, :2])"),
     }   # the f-string's format, the figure's sizes and widths, where a label or a shape
-    # goes are left alone; what a label's colour says is not
+    # goes are left alone; what a label's colour says is not, nor Matplotlib's arrow (its
+    # length can be a result), which shares a name with the chapters' diagram helper
     assert all(m.path == "snippets/chapter/m.py" for m in mutants)

@@ -48,12 +48,13 @@ _STYLE_KEYWORDS = {"figsize", "fontsize", "lw", "linewidth", "alpha", "s", "ms",
                    "zorder", "pad", "ncol", "ncols", "nrows", "size", "labelpad", "width",
                    "height", "dpi", "loc", "bbox_to_anchor", "xytext", "markevery",
                    "linestyle", "ls", "dashes", "mutation_scale", "shrinkA", "shrinkB",
-                   "connectionstyle"}
-# Where a drawing puts a shape, an arrow or a label (a label's x and y; the helpers the chapters
-# wrap such calls in): every expression among those arguments is a position or a size, none a
-# result, and none is mutated. (A line's data, in ``plot``, stay mutated.)
-_PLACE_CALLS = {"text", "Circle", "FancyBboxPatch", "FancyArrowPatch", "Rectangle", "Polygon",
-                "add_patch", "subplots", "figure", "put", "box", "arrow", "_arrow", "_canvas"}
+                   "connectionstyle", "rad"}
+# Where a drawing puts a shape, an arrow or a label: the positional arguments of these calls
+# (a label's x and y; Matplotlib's patches; the helpers the chapters draw diagrams with, called
+# by their bare names) are positions and sizes, none a result, and none is mutated. Keywords
+# stay mutated (a colour chosen by a condition says something); a line's data, in ``plot``, too.
+_PLACE_CALLS = {"text", "Circle", "FancyBboxPatch", "FancyArrowPatch", "Rectangle", "Polygon"}
+_DIAGRAM_HELPERS = {"put", "box", "arrow", "_arrow", "_canvas"}
 _COMPARE = {ast.Lt: ("<", "<="), ast.LtE: ("<=", "<"), ast.Gt: (">", ">="),
             ast.GtE: (">=", ">"), ast.Eq: ("==", "!="), ast.NotEq: ("!=", "==")}
 
@@ -104,15 +105,16 @@ def mutants_of(path: Path, root: Path = ROOT) -> list[Mutant]:
         if isinstance(call, ast.Call):
             name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(
                 call.func, "id", "")
-            styled = [*call.args, *call.keywords] if name in _STYLE_CALLS | _PLACE_CALLS \
-                or name.startswith("set_") else [k for k in call.keywords if k.arg in
+            styled = [*call.args, *call.keywords] if name in _STYLE_CALLS or \
+                name.startswith("set_") else [k for k in call.keywords if k.arg in
                                               _STYLE_KEYWORDS]
             skip |= {id(n) for arg in styled for n in ast.walk(arg)
                      if isinstance(n, ast.Constant)}
             if name == "text":
-                placed = call.args[:2]          # where a label goes (its colour may mean something)
-            elif name in _PLACE_CALLS:
-                placed = [*call.args, *call.keywords]
+                placed = call.args[:2]
+            elif name in _PLACE_CALLS or (name in _DIAGRAM_HELPERS
+                                          and isinstance(call.func, ast.Name)):
+                placed = call.args
             else:
                 placed = []
             skip |= {id(n) for arg in placed for n in ast.walk(arg)}
