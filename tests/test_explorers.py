@@ -263,12 +263,13 @@ WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eigh
     ["activations_and_initialisation.explorer"],
     ["shattered_gradients.shattered", "shattered_gradients.explorer"],
     ["sigmoid.explorer"],
-], ids=["activations", "shattered", "sigmoid"])
+    ["jacobian_spectra.explorer"],
+], ids=["activations", "shattered", "sigmoid", "spectra"])
 def test_captions_name_the_width_and_the_seeds_the_figures_use(modules):
     """A caption that says "width 32" or "five networks" says what the module computed
-    with (its width, N or WIDTH, and SEEDS, in the first of ``modules``, where the
-    networks are made): a setting changed in the code alone would leave the caption
-    describing other networks."""
+    with (its width, N, WIDTH or EX_WIDTH, and SEEDS or EX_SEEDS, in the first of
+    ``modules``, where the networks are made): a setting changed in the code alone would
+    leave the caption describing other networks."""
     import re
 
     from tests.page_output import run_page
@@ -277,7 +278,9 @@ def test_captions_name_the_width_and_the_seeds_the_figures_use(modules):
     settings = runs[0][0]
     captions = [caption for _, printed in runs
                 for caption in re.findall(r"<figcaption>(.*?)</figcaption>", printed, re.S)]
-    width = getattr(settings, "WIDTH", getattr(settings, "N", None))
+    width = next(getattr(settings, name) for name in ("WIDTH", "N", "EX_WIDTH")
+                 if hasattr(settings, name))
+    seeds = settings.SEEDS if hasattr(settings, "SEEDS") else settings.EX_SEEDS
     said = 0
     for caption in captions:
         for stated in re.findall(r"\bwidth (\d+)", caption):
@@ -285,6 +288,6 @@ def test_captions_name_the_width_and_the_seeds_the_figures_use(modules):
             said += 1
         for word in re.findall(r"\b(\w+) (?:seeds|networks)\b", caption):
             if word in WORDS:
-                assert WORDS[word] == settings.SEEDS, caption
+                assert WORDS[word] == seeds, caption
                 said += 1
     assert said >= 2

@@ -69,6 +69,11 @@ def test_what_holds_in_every_network_and_in_the_median():
     # in every network
     assert (plain[d[64]] < plain[d[1]].min()).all()
     assert (residual > 0.9).all()
+    from tests.page_output import line_with, run_page
+    printed = run_page("snippets.shattered_gradients.shattered")[1]
+    for verdict in ("plain, depth 64 below depth 1 in every network:",
+                    "residual above 0.9 at every depth, in every network:"):
+        assert line_with(printed, verdict) == f"{verdict} True"   # as the lines above find
     assert plain[d[64]].max() < residual[d[64]].min()
     # in the median only
     median_plain, median_residual = np.median(plain, axis=1), np.median(residual, axis=1)
@@ -180,6 +185,10 @@ def test_exercise_tent_map():
         depth, tent, power, random = row
         assert int(tent) == int(power) == 2 ** int(depth)
         assert int(re.match(r"\d+", random)[0]) < 2 ** int(depth)
+        pieces = [page.count_pieces(page.linear_pieces(   # one network at a time
+            page.MLP.stack([ex.random_narrow(int(depth), s)]), 0.0, 1.0)[0])[0]
+            for s in range(ex.SEEDS)]
+        assert random == ex.spread(np.asarray(pieces), ".0f"), row
 
 
 def test_exercise_no_biases():

@@ -83,8 +83,9 @@ explorer(
     alt="The singular values of the input-output Jacobian of a 32-layer "
     "critical tanh network with orthogonal weights, sorted from largest to "
     "smallest: all of them lie within a factor of a few of 1.",
-    caption="The whole spectrum of the input-output Jacobian, sorted (line: "
-    "median of five seeds, band: their range; values below 1e-6 drawn at "
+    caption="The whole spectrum of the input-output Jacobian of networks of "
+    "width 32, sorted (line: median of five seeds, band: their range; values "
+    "below 1e-6 drawn at "
     "1e-6). Move the depth and the network: dynamical isometry is a flat "
     "line at 1.",
 )
