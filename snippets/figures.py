@@ -139,9 +139,10 @@ def layout_problems(fig, tolerance_px: float = 2.0) -> list[str]:
     its panel's plotting area or over another label, a shape that leaves the area (floating
     outside it, or cut off), a line whose data leaves it (clipped, so data go unseen), a
     median line outside its own band, an arrow through a label or into a node it should meet
-    at the edge, an arrow of a diagram that starts or ends away from every node and label, a
-    legend over a line, a point or a label. Measured as the figure was last drawn, so call it
-    after ``savefig``."""
+    at the edge, an arrow of a diagram that starts or ends away from every node and label,
+    two arrows drawn one over the other or crossing, a legend over a line, a point or a label,
+    a tick placed outside its axis. Measured as the figure was last drawn, so call it after
+    ``savefig``."""
     import numpy as np
     from matplotlib.patches import Circle, FancyBboxPatch
 
@@ -161,8 +162,7 @@ def layout_problems(fig, tolerance_px: float = 2.0) -> list[str]:
                 found.append(f"the label {text.get_text()!r} lies outside its axes")
         for i, (a, text) in enumerate(zip(extents, texts, strict=True)):
             for b, other in zip(extents[i + 1:], texts[i + 1:], strict=True):
-                if (min(a.x1, b.x1) - max(a.x0, b.x0) > tolerance_px
-                        and min(a.y1, b.y1) - max(a.y0, b.y0) > tolerance_px):
+                if _overlap(a, b, tolerance_px):
                     found.append(f"the labels {text.get_text()!r} and "
                                  f"{other.get_text()!r} overlap")
         for patch in ax.patches:
@@ -185,23 +185,19 @@ def layout_problems(fig, tolerance_px: float = 2.0) -> list[str]:
                  if isinstance(p, Circle | FancyBboxPatch) and p.get_visible()]
         shafts = []
         for arrow, own_label in _arrows(ax, renderer):
-            # the arrow as drawn (its shaft and head), in display coordinates
-            points = np.concatenate([_densified(p) for p in arrow.get_path().to_polygons(
-                arrow.get_transform(), closed_only=False) if len(p)] or [np.empty((0, 2))])
+            # the arrow as drawn (its shaft, then its head), in display coordinates
+            polygons = [p for p in arrow.get_path().to_polygons(
+                arrow.get_transform(), closed_only=False) if len(p)]
+            points = np.concatenate([_densified(p) for p in polygons] or [np.empty((0, 2))])
             for text, e in zip(texts, extents, strict=True):
                 if text is own_label:                 # an annotation points from its text
                     continue
-                inside = ((points[:, 0] > e.x0 + tolerance_px)
-                          & (points[:, 0] < e.x1 - tolerance_px)
-                          & (points[:, 1] > e.y0 + tolerance_px)
-                          & (points[:, 1] < e.y1 - tolerance_px))
-                if inside.any():
+                if _inside(points, e, tolerance_px).any():
                     found.append(f"an arrow runs through the label {text.get_text()!r}")
             for node in nodes:          # arrows join shapes at their edges
                 if _well_inside(node, points, tolerance_px).any():
                     found.append(f"an arrow runs into a {type(node).__name__}")
-            shaft = arrow.get_path().to_polygons(arrow.get_transform(),
-                                                 closed_only=False)[0] if len(points) else None
+            shaft = polygons[0] if polygons else None
             if shaft is not None and not np.array_equal(shaft[0], shaft[-1]):
                 shafts.append(shaft)      # a line (a filled arrow's outline is not compared)
             if nodes and shaft is not None:   # in a diagram, an arrow joins things: both ends
@@ -287,8 +283,7 @@ def _legend_over_data(ax, renderer, texts, extents, margin) -> list[str]:
     e = legend.get_window_extent(renderer)
 
     def covered(points):
-        return ((points[:, 0] > e.x0 + margin) & (points[:, 0] < e.x1 - margin)
-                & (points[:, 1] > e.y0 + margin) & (points[:, 1] < e.y1 - margin)).any()
+        return _inside(points, e, margin).any()
 
     found = []
     for line in ax.lines:
@@ -310,8 +305,7 @@ def _legend_over_data(ax, renderer, texts, extents, margin) -> list[str]:
             if covered(points[np.isfinite(points).all(axis=1)]):
                 found.append("the legend covers scatter points")
     for text, t in zip(texts, extents, strict=True):
-        if (min(t.x1, e.x1) - max(t.x0, e.x0) > margin
-                and min(t.y1, e.y1) - max(t.y0, e.y0) > margin):
+        if _overlap(t, e, margin):
             found.append(f"the legend covers the label {text.get_text()!r}")
     return found
 
@@ -345,6 +339,19 @@ def _lines_outside_their_bands(ax) -> list[str]:
                     found.append(f"{_line_name(line)} leaves its own band at x = {x:g}")
                     break
     return found
+
+
+def _inside(points, box, margin):
+    """Which of ``points`` (n, 2) lie inside ``box`` by more than ``margin`` (display
+    units)."""
+    return ((points[:, 0] > box.x0 + margin) & (points[:, 0] < box.x1 - margin)
+            & (points[:, 1] > box.y0 + margin) & (points[:, 1] < box.y1 - margin))
+
+
+def _overlap(a, b, margin) -> bool:
+    """Whether the boxes ``a`` and ``b`` overlap by more than ``margin`` both ways."""
+    return (min(a.x1, b.x1) - max(a.x0, b.x0) > margin
+            and min(a.y1, b.y1) - max(a.y0, b.y0) > margin)
 
 
 def _near(point, box, margin) -> bool:
