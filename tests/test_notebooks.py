@@ -22,7 +22,13 @@ import pytest
 from snippets.sitebuild.browser import serve
 from snippets.sitebuild.execution import Result
 from snippets.sitebuild.fences import scan_page
-from snippets.sitebuild.notebooks import chapter_notebook, install_cell
+from snippets.sitebuild.notebooks import (
+    _focusable,
+    _OneExporter,
+    chapter_notebook,
+    install_cell,
+    toc_and_title,
+)
 from tests.conftest import NETGUARD, ROOT, FixtureSite
 
 CHAPTERS = sorted(p.stem for p in (ROOT / "docs").glob("*.md")
@@ -51,6 +57,54 @@ def test_a_notebook_holds_the_pages_sections_in_order_with_their_outputs():
     again = chapter_notebook(markdown, "sigmoid.md", fences, results,
                              install=install_cell("http://site/lib.whl"))
     assert nbformat.writes(nb) == nbformat.writes(again)
+
+
+def test_inputs_and_outputs_are_made_focusable_as_nbconvert_does():
+    from bs4 import BeautifulSoup
+
+    page = ('<div class="jp-Notebook"><div class="jp-Cell jp-Cell-inputWrapper" id="a">'
+            '<div class="jp-OutputArea-output jp-RenderedText" tabindex="-1">x</div>'
+            '<div class="jp-OutputArea-outputs">y</div><img src="f.svg">'
+            '<img alt="a figure" src="g.svg"><img src="h.svg"/></div></div>')
+    soup = BeautifulSoup(page, features="html.parser")
+    for element in soup.select("img:not([alt])"):
+        element.attrs["alt"] = "No description has been provided for this image"
+    for selector in ("div.jp-Cell-inputWrapper", "div.jp-OutputArea-output"):
+        for element in soup.select(f".jp-Notebook {selector}"):
+            element.attrs["tabindex"] = "0"
+    ours = _focusable(page)
+    assert ours.count('tabindex="0"') == 2 and 'tabindex="-1"' not in ours
+    assert str(BeautifulSoup(ours, features="html.parser")) == str(soup)
+
+
+@pytest.mark.slow
+def test_notebook_pages_are_rendered_as_mkdocs_jupyter_would(cold_builds):
+    """The build renders notebook pages faster than mkdocs-jupyter would, two ways: the
+    table of contents from the Markdown cells, not from an export of the whole notebook to
+    Markdown; nbconvert's HTML without its last pass through BeautifulSoup. Neither may
+    change what a reader gets: the same contents and title for every notebook, and the same
+    page once both are read as HTML."""
+    from bs4 import BeautifulSoup
+    from mkdocs.config import load_config
+    from mkdocs_jupyter import convert
+    from mkdocs_jupyter.plugin import _get_nb_toc_tokens
+
+    notebooks = sorted((cold_builds.cache / "notebooks").glob("*.ipynb"))
+    assert [path.stem for path in notebooks] == CHAPTERS
+    config = load_config(str(ROOT / "mkdocs.yml")).plugins["mkdocs-jupyter"].config
+    for path in notebooks:
+        assert toc_and_title(str(path), config["toc_depth"]) == \
+            _get_nb_toc_tokens(str(path), config["toc_depth"])
+    path = str(min(notebooks, key=lambda p: p.stat().st_size))
+    options = {key: config[key] for key in ("theme", "allow_errors", "show_input",
+                                            "no_input", "no_prompt", "remove_tag_config")}
+    theirs = convert.nb2html(path, **options)
+    with _OneExporter():
+        ours = convert.nb2html(path, **options)
+    body, style = ours.split("\n        <style>", 1)
+    assert ours.count('tabindex="0"') > 10
+    assert str(BeautifulSoup(body, features="html.parser")) + "\n        <style>" + style \
+        == theirs
 
 
 def page_text_outputs(html_page: str) -> list[str]:

@@ -234,6 +234,13 @@ def test_lesion_damage():
     assert 0.5 < np.median(plain.mean(1)) < 1 and plain.max() > 1
     # "in every seed the residual network's average is below every plain one's"
     assert residual.mean(1).max() < plain.mean(1).min()
+    # the prose's "20-layer plain ReLU networks": every one of their layers is deleted once,
+    # and deleting any of them changes the output
+    prose = Path(__file__).parents[1].joinpath("docs", "residual-ensembles.md").read_text()
+    layers = int(re.search(r"(\d+)-layer plain", prose)[1])
+    assert len(page.plain.layers) == layers and page.plain.layers[0].W.shape[0] == page.SEEDS
+    assert page.blocks == int(re.search(r"(\d+)-block residual", prose)[1])
+    assert plain.shape[1] == layers and plain.min() > 0.1
     # a network whose branches start at zero: deleting a block changes nothing
     zero = MLP.stack([build_residual_mlp(np.random.default_rng(s), 8, 4, zero_last=True)
                       for s in range(2)])

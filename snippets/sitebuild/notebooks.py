@@ -196,19 +196,31 @@ def _render_entry(job: tuple[str, str], options: dict) -> None:
     import json
 
     from mkdocs_jupyter import convert
-    from mkdocs_jupyter.plugin import _get_nb_toc_tokens
 
     path, entry = job
     options = dict(options)
     toc_depth = options.pop("toc_depth")
     with _OneExporter():
         body = convert.nb2html(path, execute=False, **options)
-    toc_tokens, title = _get_nb_toc_tokens(path, toc_depth)
+    toc_tokens, title = toc_and_title(path, toc_depth)
     Path(entry).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(f"{entry}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps({"content": body, "toc_tokens": toc_tokens, "title": title}),
                    encoding="utf-8")
     tmp.replace(entry)
+
+
+def toc_and_title(path: str, toc_depth: int) -> tuple[list[dict], str | None]:
+    """What mkdocs-jupyter's ``_get_nb_toc_tokens`` returns for the notebook at ``path`` (the
+    table of contents of its Markdown cells, and its first level-1 heading), read from the
+    Markdown cells directly: that function first exports the notebook to Markdown, with a
+    template that leaves out every code cell, which costs as much as the rest of rendering."""
+    from mkdocs_jupyter.plugin import _get_markdown_toc
+
+    notebook = nbformat.read(path, as_version=4)
+    body = "\n\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    tokens = _get_markdown_toc(body, toc_depth)
+    return tokens, next((token["name"] for token in tokens if token["level"] == 1), None)
 
 
 _EXPORTERS: dict[str, object] = {}
@@ -228,7 +240,7 @@ class _OneExporter:
             key = repr(sorted((name, repr(value)) for name, value in kwargs.items()
                               if name not in {"filters", "preprocessors"}))
             if key not in _EXPORTERS:
-                _EXPORTERS[key] = self.original(**kwargs)
+                _EXPORTERS[key] = _exporter_class(self.original)(**kwargs)
             return _EXPORTERS[key]
 
         nbconvert2.HTMLExporter = exporter
@@ -236,3 +248,54 @@ class _OneExporter:
 
     def __exit__(self, *exc):
         self.module.HTMLExporter = self.original
+
+
+_FOCUSABLE = ("jp-Cell-inputWrapper", "jp-OutputArea-output")
+_DIV = re.compile(r'<div\b[^>]*\bclass="([^"]*)"[^>]*>')
+_IMG = re.compile(r"<img\b[^>]*>")
+_NO_ALT = "No description has been provided for this image"
+
+
+def _focusable(html: str) -> str:
+    """What nbconvert's HTML exporter does last, through BeautifulSoup, done on the tags
+    themselves: every input and every output area can take the keyboard's focus
+    (``tabindex="0"``), and an image without alt text gets nbconvert's placeholder."""
+    def div(match):
+        tag = match[0]
+        if not set(match[1].split()) & set(_FOCUSABLE):
+            return tag
+        tag = re.sub(r'\s+tabindex="[^"]*"', "", tag)
+        return f'{tag[:-1]} tabindex="0">'
+
+    def img(match):
+        tag = match[0]
+        if re.search(r"\salt=", tag):
+            return tag
+        end = -2 if tag.endswith("/>") else -1
+        return f'{tag[:end].rstrip()} alt="{_NO_ALT}"{tag[end:]}'
+
+    return _IMG.sub(img, _DIV.sub(div, html))
+
+
+def _exporter_class(base: type) -> type:
+    """``base`` (nbconvert's HTMLExporter, as mkdocs-jupyter imports it) without the pass
+    through BeautifulSoup that ends its ``from_notebook_node``: parsing and writing back the
+    whole page is two thirds of rendering a notebook. Its changes are made by
+    :func:`_focusable`; the rest of the method is nbconvert's (7.17), step for step."""
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class Exporter(base):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            info = nb.metadata.get("language_info", {})
+            lexer = info.get("pygments_lexer", info.get("name", None))
+            self.register_filter("highlight_code", self.filters.get(
+                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            resources = self._init_resources(resources)
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            return _focusable(html), resources
+
+    return Exporter
