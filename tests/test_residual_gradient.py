@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from snippets.residual_gradient import gradient as page
 
 ATOL = 1e-8
 d = page.d
+PROSE = (Path(__file__).parents[1] / "docs" / "residual-gradient.md").read_text()
 
 
 def loss_of_x1(x1, x3_shortcut=None, x1_shortcut=None, W=None):
@@ -252,6 +254,9 @@ def test_note004_needs_the_diagonal_between_w2_and_w1():
 
 
 def test_he_2016_equation_5_on_a_deep_stack():
+    # "The code checks the split on a stack of 20 blocks"
+    assert page.blocks == int(re.search(r"on a\s+stack of (\d+) blocks", PROSE)[1])
+    assert len(page.stack.layers) == 2 * page.blocks
     grads = page.grads_s
     for l in range(page.blocks):
         start = 2 * l
@@ -362,6 +367,15 @@ def test_exercise_paths_count_and_sum():
 def test_exercise_ones_eigenvalues():
     expected = np.array([-1.0] * (ex.d4 - 1) + [ex.d4 - 1.0])
     assert_close(np.linalg.eigvalsh(ex.M), expected, atol=1e-12, what="eigenvalues")
+    # the solution's "For d = 4:" is the width the code takes, and what it prints
+    from tests.page_output import NUMBER, line_with, run_page
+
+    d = int(re.search(r"For \\\(d = (\d+)\\\):", PROSE)[1])
+    assert ex.d4 == d
+    _, printed = run_page("snippets.residual_gradient.exercises")
+    shown = [float(v) for v in
+             NUMBER.findall(line_with(printed, "eigenvalues of 11^T - I:").split(":")[1])]
+    assert shown == [-1.0] * (d - 1) + [d - 1.0]
 
 
 # The rows of the page's printed checks that compute a derivative the way note 001 or 002

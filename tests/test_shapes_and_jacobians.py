@@ -4,6 +4,7 @@ shown to be what the page says they are; the exercises' answers recomputed anoth
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
@@ -233,3 +234,19 @@ def test_the_heatmaps_show_each_jacobian_on_a_scale_centred_at_zero():
         assert values.shape == J.shape
         assert np.array_equal(values, J)
         assert (low, high) == (-np.abs(J).max(), np.abs(J).max())
+
+
+def test_the_grey_lines_divide_the_weight_jacobian_into_its_blocks():
+    """The alt text promises "divided by grey lines into four blocks of 5 columns", one
+    block per row of W: each line falls between the columns one row's entries fill and the
+    next row's, read from the drawn image itself."""
+    from tests.page_output import panel
+
+    shown = panel("snippets.shapes_and_jacobians.jacobians", "A 4 by 20 heat map")
+    (values, _), = shown.images
+    filled = [np.flatnonzero(row) for row in values]        # the columns row i fills
+    assert all(len(f) == len(filled[0]) for f in filled)
+    between = [(f[-1] + g[0]) / 2 for f, g in itertools.pairwise(filled)]
+    edges = sorted(xy[0, 0] for _, xy in shown.lines
+                   if len(xy) == 2 and xy[0, 0] == xy[1, 0])   # vertical lines
+    assert edges == between and len(edges) == len(filled) - 1   # four blocks, three lines

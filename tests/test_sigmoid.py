@@ -163,3 +163,22 @@ def test_the_explorer_is_the_network_the_prose_describes():
                                                                 words[count])
     assert settings.W1.shape == (settings.DEPTH, settings.SEEDS, settings.WIDTH, settings.WIDTH)
     assert list(settings.layer_numbers) == list(range(1, int(depth) + 1))
+
+
+def test_the_plot_spans_the_range_its_alt_text_gives():
+    """A reader who cannot see the figure is told "over x from -8 to 8": the curves are
+    drawn over exactly that range, the sigmoid and its derivative both."""
+    import re
+
+    from tests.page_output import drawn, panel
+
+    shown = panel("snippets.sigmoid.worked", "Line plot over x from")
+    alt = next(a for a in drawn("snippets.sigmoid.worked") if a.startswith("Line plot over x"))
+    low, high = (float(v) for v in re.match(r"Line plot over x from (\S+) to (\S+?):", alt)
+                 .groups())
+    curves = {label: xy for label, xy in shown.lines if label in ("σ(x)", "σ′(x)")}
+    assert len(curves) == 2
+    for label, xy in curves.items():
+        assert (xy[0, 0], xy[-1, 0]) == (low, high), label
+        assert_close(xy[:, 1], (sigmoid if label == "σ(x)" else sigmoid_prime)(xy[:, 0]),
+                     atol=0, what=label)
