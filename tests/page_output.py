@@ -103,11 +103,19 @@ def printed_as(text: str, value: float) -> bool:
     (True, False)
     >>> printed_as("13.5", 13.4779), printed_as("−3", -3.2)
     (True, True)
+
+    In scientific notation every non-zero number prints with a non-zero first digit, so a
+    printed zero there is exactly zero, whatever the unit of its last digit:
+
+    >>> printed_as("0.0e+00", 2e-16), printed_as("0.0e+00", 0.0)
+    (False, True)
     """
     text = text.replace("−", "-")
     if not NUMBER.fullmatch(text):
         raise ValueError(f"not a printed number: {text!r}")
     mantissa, _, exponent = text.partition("e")
+    if exponent and float(mantissa) == 0:
+        return value == 0
     decimals = len(mantissa.partition(".")[2])
     unit = 10.0 ** (int(exponent or 0) - decimals)
     return abs(float(text) - value) <= 0.5 * unit * (1 + 1e-9)

@@ -152,9 +152,11 @@ def write_if_changed(nb, path: Path) -> bool:
 
 # Rendering notebook pages ahead of mkdocs-jupyter. It renders each notebook page when the
 # page is built, one after another, with a new nbconvert exporter (its templates compiled
-# again) every time: about a second a notebook, a third of a cold build. The same functions,
-# called here for every notebook its cache lacks, spread over worker processes that each
-# keep one exporter, leave in its cache exactly the entry it would have written itself.
+# again) every time: about a second a notebook, a third of a cold build. Here every notebook
+# its cache lacks is rendered ahead, spread over worker processes that each keep one
+# exporter, into the cache entry mkdocs-jupyter then reads as its own; two of its steps are
+# done more cheaply, to the same result (see toc_and_title and _exporter_class, and the test
+# that compares them with mkdocs-jupyter's own).
 
 def prerender(paths: Sequence[Path], jupyter_config: dict, workers: int = 1) -> int:
     """Write mkdocs-jupyter's cache entry for each notebook in ``paths`` that has none;
