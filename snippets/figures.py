@@ -141,8 +141,8 @@ def layout_problems(fig, tolerance_px: float = 2.0) -> list[str]:
     median line outside its own band, an arrow through a label or into a node it should meet
     at the edge, an arrow of a diagram that starts or ends away from every node and label,
     two arrows drawn one over the other or crossing, a legend over a line, a point or a label,
-    a tick placed outside its axis. Measured as the figure was last drawn, so call it after
-    ``savefig``."""
+    a tick placed outside its axis, a heat map that does not fill its axes. Measured as the
+    figure was last drawn, so call it after ``savefig``."""
     import numpy as np
     from matplotlib.patches import Circle, FancyBboxPatch
 
@@ -181,6 +181,7 @@ def layout_problems(fig, tolerance_px: float = 2.0) -> list[str]:
         found += _lines_outside_their_bands(ax)
         found += _legend_over_data(ax, renderer, texts, extents, tolerance_px)
         found += _ticks_off_the_axis(ax)
+        found += _images_not_filling_their_axes(ax)
         nodes = [p for p in ax.patches
                  if isinstance(p, Circle | FancyBboxPatch) and p.get_visible()]
         shafts = []
@@ -270,6 +271,23 @@ def _ticks_off_the_axis(ax) -> list[str]:
                 label = formatter(value, i) or f"{value:g}"
                 found.append(f"the {name} tick {label!r} lies outside the axis range "
                              f"({low:g} to {high:g}), so it is not drawn")
+    return found
+
+
+def _images_not_filling_their_axes(ax) -> list[str]:
+    """A heat map is its panel: axes that run past the image (ticks placed beyond it widen
+    them) leave a blank strip that reads as missing data."""
+    found = []
+    for image in ax.get_images():
+        left, right, bottom, top = image.get_extent()
+        for name, (low, high), (start, end) in (("x", ax.get_xlim(), (left, right)),
+                                                 ("y", ax.get_ylim(), (bottom, top))):
+            slack = 1e-3 * abs(end - start)
+            if min(low, high) < min(start, end) - slack or \
+                    max(low, high) > max(start, end) + slack:
+                found.append(f"the {name} axis ({min(low, high):g} to {max(low, high):g}) "
+                             f"runs past its heat map ({min(start, end):g} to "
+                             f"{max(start, end):g}), leaving part of the panel blank")
     return found
 
 

@@ -245,7 +245,7 @@ def test_the_weights_are_those_of_init_weights(init):
 def test_the_printed_tables_are_the_spectra():
     """The tables as printed (a sampled mutation run changed how a cell was computed from
     the spectra, which the tests above read from the module's arrays, and nothing failed)."""
-    from tests.page_output import agrees_over_seeds, run_page, table_rows
+    from tests.page_output import agrees_over_seeds, printed_as, run_page, table_rows
 
     run, printed = run_page("snippets.jacobian_spectra.spectra")
     keys = [(name, depth) for name, by_depth in run.spectra.items() for depth in by_depth]
@@ -256,6 +256,11 @@ def test_the_printed_tables_are_the_spectra():
         assert agrees_over_seeds(cells[2], np.mean(s ** 2, axis=-1)), cells
         zeros = np.mean(s < 1e-13 * s.max(axis=-1, keepdims=True), axis=-1)   # "below 1e-13"
         assert agrees_over_seeds(cells[4], 100 * zeros), cells
+        # "median s": of the networks' own medians, or "0" where most values are 0
+        if np.median(zeros) > 0.5:
+            assert cells[3] == "0", cells
+        else:
+            assert printed_as(cells[3], np.median([np.median(one) for one in s])), cells
     run_ex, printed_ex = run_page("snippets.jacobian_spectra.exercises")
     rows = table_rows(printed_ex, f"Critical tanh: median of {run.SEEDS}", 4)
     keys = [("orthogonal", d) for d in (32, 128)] + [("Gaussian", d) for d in (32, 128)]

@@ -252,8 +252,9 @@ class TestFigures:
     def test_a_figure_a_reader_could_not_read_is_refused(self):
         """A label off its panel or over another, a shape leaving the panel, a line whose
         data the axes cut off, a diagram's arrow that points at nothing, a legend over data
-        or a label, two arrows drawn as one or crossing, a tick placed outside the axis: each
-        fails the figure, naming what is wrong."""
+        or a label, two arrows drawn as one or crossing, a tick placed outside the axis, a heat
+        map that leaves part of its panel blank: each fails the figure, naming what is
+        wrong."""
         def fig_with(draw):
             fig, ax = plt.subplots(figsize=(3, 2))
             ax.set_xlim(0, 1)
@@ -311,6 +312,9 @@ class TestFigures:
                                                          arrowstyle="->")))),
             ("the x tick 'gone' lies outside the axis range",
                 lambda ax: (ax.set_xticks([0.5, 2.0], ["kept", "gone"]), ax.set_xlim(0, 1))),
+            ("the x axis (-0.5 to 1) runs past its heat map (0 to 1)",  # a tick beyond
+                lambda ax: (ax.imshow([[0, 1], [1, 0]], extent=(0, 1, 0, 1)),   # widens it
+                            ax.set_xticks([-0.5, 0.5]))),
             ("the legend covers scatter points",
                 lambda ax: (ax.scatter([0.5], [0.5], label="dot"),
                             ax.legend(loc="center"))),
