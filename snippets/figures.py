@@ -275,19 +275,23 @@ def _ticks_off_the_axis(ax) -> list[str]:
 
 
 def _images_not_filling_their_axes(ax) -> list[str]:
-    """A heat map is its panel: axes that run past the image (ticks placed beyond it widen
-    them) leave a blank strip that reads as missing data."""
+    """A heat map is its panel: axes that run past the images drawn in them (ticks placed
+    beyond an image widen them) leave a blank strip that reads as missing data. Images drawn
+    in data coordinates only, taken together (two side by side fill one panel)."""
+    images = [image for image in ax.get_images()
+              if image.get_visible() and image.get_transform() is ax.transData]
+    if not images:
+        return []
     found = []
-    for image in ax.get_images():
-        left, right, bottom, top = image.get_extent()
-        for name, (low, high), (start, end) in (("x", ax.get_xlim(), (left, right)),
-                                                 ("y", ax.get_ylim(), (bottom, top))):
-            slack = 1e-3 * abs(end - start)
-            if min(low, high) < min(start, end) - slack or \
-                    max(low, high) > max(start, end) + slack:
-                found.append(f"the {name} axis ({min(low, high):g} to {max(low, high):g}) "
-                             f"runs past its heat map ({min(start, end):g} to "
-                             f"{max(start, end):g}), leaving part of the panel blank")
+    extents = [image.get_extent() for image in images]   # (left, right, bottom, top) each
+    for name, (low, high), ends in (("x", ax.get_xlim(), [e[:2] for e in extents]),
+                                    ("y", ax.get_ylim(), [e[2:] for e in extents])):
+        start, end = min(map(min, ends)), max(map(max, ends))
+        slack = 1e-3 * (end - start)
+        if min(low, high) < start - slack or max(low, high) > end + slack:
+            found.append(f"the {name} axis ({min(low, high):g} to {max(low, high):g}) runs "
+                         f"past its heat map ({start:g} to {end:g}), leaving part of the "
+                         "panel blank")
     return found
 
 

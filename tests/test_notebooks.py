@@ -23,6 +23,7 @@ from snippets.sitebuild.browser import serve
 from snippets.sitebuild.execution import Result
 from snippets.sitebuild.fences import scan_page
 from snippets.sitebuild.notebooks import (
+    _RENDER_OPTIONS,
     _focusable,
     _OneExporter,
     chapter_notebook,
@@ -63,9 +64,14 @@ def test_inputs_and_outputs_are_made_focusable_as_nbconvert_does():
     from bs4 import BeautifulSoup
 
     page = ('<div class="jp-Notebook"><div class="jp-Cell jp-Cell-inputWrapper" id="a">'
-            '<div class="jp-OutputArea-output jp-RenderedText" tabindex="-1">x</div>'
+            '<div tabindex="-1" class="jp-OutputArea-output jp-RenderedText">x</div>'
             '<div class="jp-OutputArea-outputs">y</div><img src="f.svg">'
-            '<img alt="a figure" src="g.svg"><img src="h.svg"/></div></div>')
+            '<img alt="a figure" src="g.svg"><img src="h.svg"/>'
+            # quoted values holding ">" or "class=", other quotes, capitals, bare attributes
+            '<div title="a > b" class="jp-OutputArea-output">z</div>'
+            '<div data-class="jp-OutputArea-output" class="other">w</div>'
+            "<DIV CLASS='jp-Cell-inputWrapper' TabIndex='2'>v</DIV>"
+            '<img alt src="i.svg"><img title="1>0" src="j.svg"></div></div>')
     soup = BeautifulSoup(page, features="html.parser")
     for element in soup.select("img:not([alt])"):
         element.attrs["alt"] = "No description has been provided for this image"
@@ -73,8 +79,20 @@ def test_inputs_and_outputs_are_made_focusable_as_nbconvert_does():
         for element in soup.select(f".jp-Notebook {selector}"):
             element.attrs["tabindex"] = "0"
     ours = _focusable(page)
-    assert ours.count('tabindex="0"') == 2 and 'tabindex="-1"' not in ours
+    assert ours.count('tabindex="0"') == 4 and 'tabindex="-1"' not in ours
     assert str(BeautifulSoup(ours, features="html.parser")) == str(soup)
+
+
+def test_the_faster_exporter_reads_nbconvert_configuration_as_nbconvert_does():
+    """traitlets finds a class's configuration by the names of the classes it derives
+    from, the last found winning: the subclass adds no section of its own to them."""
+    from nbconvert.exporters.html import HTMLExporter
+
+    from snippets.sitebuild.notebooks import _exporter_class
+
+    ours = _exporter_class(HTMLExporter).section_names()
+    assert list(dict.fromkeys(ours)) == HTMLExporter.section_names()
+    assert ours[-1] == HTMLExporter.section_names()[-1]
 
 
 @pytest.mark.slow
@@ -96,13 +114,12 @@ def test_notebook_pages_are_rendered_as_mkdocs_jupyter_would(cold_builds):
         assert toc_and_title(str(path), config["toc_depth"]) == \
             _get_nb_toc_tokens(str(path), config["toc_depth"])
     path = str(min(notebooks, key=lambda p: p.stat().st_size))
-    options = {key: config[key] for key in ("theme", "allow_errors", "show_input",
-                                            "no_input", "no_prompt", "remove_tag_config")}
+    options = {key: config[key] for key in _RENDER_OPTIONS}
     theirs = convert.nb2html(path, **options)
     with _OneExporter():
         ours = convert.nb2html(path, **options)
     body, style = ours.split("\n        <style>", 1)
-    assert ours.count('tabindex="0"') > 10
+    assert ours != theirs and ours.count('tabindex="0"') > 10    # ours, not theirs again
     assert str(BeautifulSoup(body, features="html.parser")) + "\n        <style>" + style \
         == theirs
 

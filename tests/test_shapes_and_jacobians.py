@@ -202,8 +202,8 @@ def test_exercise_trace_is_the_first_order_change():
     assert np.trace(ex.D @ ex.step) == pytest.approx(first_order, rel=1e-6)
     # second-order remainder: |change - first order| <= C |step|^2 with a generous C
     assert abs(ex.change - first_order) < 10 * np.sum(ex.step ** 2) + 1e-15
-    # and the step is small enough for the page's point: the three printed lines agree to
-    # their first four digits
+    # and the step is small enough for the page's point ("a random small step"): the change
+    # is its first-order term to a relative 1e-4, far below what the eye compares
     assert abs(ex.change - first_order) <= 1e-4 * abs(first_order)
 
 

@@ -214,13 +214,21 @@ def _render_entry(job: tuple[str, str], options: dict) -> None:
 
 def toc_and_title(path: str, toc_depth: int) -> tuple[list[dict], str | None]:
     """What mkdocs-jupyter's ``_get_nb_toc_tokens`` returns for the notebook at ``path`` (the
-    table of contents of its Markdown cells, and its first level-1 heading), read from the
-    Markdown cells directly: that function first exports the notebook to Markdown, with a
-    template that leaves out every code cell, which costs as much as the rest of rendering."""
+    table of contents of its Markdown, and its first level-1 heading), without what costs as
+    much as the rest of rendering: it exports the notebook to Markdown first, with a template
+    that leaves out every code cell. Here the same text is read from the cells (Markdown
+    cells, and raw cells meant as Markdown), then cleared of code as ``nb2md`` clears it."""
+    from mkdocs_jupyter.nbconvert2 import _strip_if_no_heading
     from mkdocs_jupyter.plugin import _get_markdown_toc
 
     notebook = nbformat.read(path, as_version=4)
-    body = "\n\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    body = "\n\n".join(
+        cell.source for cell in notebook.cells
+        if cell.cell_type == "markdown" or (cell.cell_type == "raw" and cell.metadata.get(
+            "raw_mimetype", "") in ("", "text/markdown")))
+    body = re.sub(r"```.*?```", "", body, flags=re.DOTALL)
+    body = re.sub(r"`[^`\n]*`", "", body)
+    body = re.sub(r"`[^`]*`", _strip_if_no_heading, body)
     tokens = _get_markdown_toc(body, toc_depth)
     return tokens, next((token["name"] for token in tokens if token["level"] == 1), None)
 
@@ -252,31 +260,39 @@ class _OneExporter:
         self.module.HTMLExporter = self.original
 
 
-_FOCUSABLE = ("jp-Cell-inputWrapper", "jp-OutputArea-output")
-_DIV = re.compile(r'<div\b[^>]*\bclass="([^"]*)"[^>]*>')
-_IMG = re.compile(r"<img\b[^>]*>")
+_FOCUSABLE = {"jp-Cell-inputWrapper", "jp-OutputArea-output"}
+# A start tag, with quoted attribute values that may hold ">"
+_TAG = re.compile(r"""<(div|img)\b((?:[^>"']|"[^"]*"|'[^']*')*?)(/?)>""", re.I)
+_VALUE = r"""\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>/]+))"""
+_CLASS = re.compile(r"(?:^|\s)class" + _VALUE, re.I)
+_TABINDEX = re.compile(r"\s+tabindex" + _VALUE, re.I)
+_ALT = re.compile(r"(?:^|\s)alt(?:\s*=|\s|$)", re.I)
 _NO_ALT = "No description has been provided for this image"
 
 
 def _focusable(html: str) -> str:
     """What nbconvert's HTML exporter does last, through BeautifulSoup, done on the tags
     themselves: every input and every output area can take the keyboard's focus
-    (``tabindex="0"``), and an image without alt text gets nbconvert's placeholder."""
-    def div(match):
-        tag = match[0]
-        if not set(match[1].split()) & set(_FOCUSABLE):
-            return tag
-        tag = re.sub(r'\s+tabindex="[^"]*"', "", tag)
-        return f'{tag[:-1]} tabindex="0">'
+    (``tabindex="0"``), and an image without alt text gets nbconvert's placeholder.
+    For the tags nbconvert's templates write (every cell inside the notebook's own
+    ``jp-Notebook`` element; no markup inside scripts or comments that looks like a tag)."""
+    def tag(match):
+        name, attributes, slash = match[1].lower(), match[2], match[3]
+        if name == "div":
+            found = _CLASS.search(attributes)
+            classes = next((v for v in found.groups() if v is not None), "") if found else ""
+            if not set(classes.split()) & _FOCUSABLE:
+                return match[0]
+            attributes, replaced = _TABINDEX.subn(' tabindex="0"', attributes, count=1)
+            if not replaced:
+                attributes += ' tabindex="0"'
+        elif not _ALT.search(attributes):
+            attributes = f'{attributes.rstrip()} alt="{_NO_ALT}"'
+        else:
+            return match[0]
+        return f"<{match[1]}{attributes}{slash}>"
 
-    def img(match):
-        tag = match[0]
-        if re.search(r"\salt=", tag):
-            return tag
-        end = -2 if tag.endswith("/>") else -1
-        return f'{tag[:end].rstrip()} alt="{_NO_ALT}"{tag[end:]}'
-
-    return _IMG.sub(img, _DIV.sub(div, html))
+    return _TAG.sub(tag, html)
 
 
 def _exporter_class(base: type) -> type:
@@ -288,7 +304,9 @@ def _exporter_class(base: type) -> type:
     from nbconvert.filters.highlight import Highlight2HTML
     from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
-    class Exporter(base):
+    # Named as nbconvert's class: traitlets reads the configuration by class names, and a
+    # class named "Exporter" would take nbconvert's base class's section last.
+    class HTMLExporter(base):
         def from_notebook_node(self, nb, resources=None, **kw):
             info = nb.metadata.get("language_info", {})
             lexer = info.get("pygments_lexer", info.get("name", None))
@@ -300,4 +318,4 @@ def _exporter_class(base: type) -> type:
             html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
             return _focusable(html), resources
 
-    return Exporter
+    return HTMLExporter
