@@ -680,7 +680,8 @@ def explorer(*, controls: list[dict], states: dict, x: dict, y: dict, default: t
 
 def _off_the_axes(states: dict, x: dict, y: dict) -> list[str]:
     """A value outside a fixed axis would be drawn off the figure, in some state the reader
-    may not try; an x axis running past every state's data leaves the figure partly empty.
+    may not try; an axis running far past every state's data leaves the figure partly empty
+    whatever the reader picks (more than 5% of the x axis, a quarter of the y axis).
     ``states``: {key: [series]} as the figure draws them (None for a gap)."""
     import numpy as np
 
@@ -700,12 +701,15 @@ def _off_the_axes(states: dict, x: dict, y: dict) -> list[str]:
         if len(outside):
             found.append(f"{len(outside)} {name} values lie outside the {name} axis "
                          f"{axis['domain']}, e.g. {outside[0]:g}")
-        elif name == "x" and len(values):
+        elif len(values):
             ends = np.array([low, high, values.min(), values.max()])
             d_low, d_high, v_low, v_high = np.log10(ends) if log else ends
-            if max(v_low - d_low, d_high - v_high) > 0.05 * (d_high - d_low):
-                found.append(f"the x axis {axis['domain']} runs past the data "
-                             f"({values.min():g} to {values.max():g})")
+            # x: the data should span the axis; y: a value axis may leave room, but not
+            # a quarter of the figure empty in every state
+            room = 0.05 if name == "x" else 0.25
+            if max(v_low - d_low, d_high - v_high) > room * (d_high - d_low):
+                found.append(f"the {name} axis {axis['domain']} runs past the data "
+                             f"({values.min():g} to {values.max():g}) in every state")
     return found
 
 

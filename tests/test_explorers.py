@@ -226,6 +226,25 @@ def test_sigmoid_slopes_are_those_of_each_network_alone():
         assert (slopes.slope_states[state][0]["y"] < 0.05).all()
 
 
+def test_the_sigmoid_figure_without_javascript_shows_the_state_its_alt_text_names():
+    """A reader without JavaScript, printing or reading the notebook, sees the default
+    state, and its alt text says which ("weights of gain 1 and no bias"): the line drawn is
+    that state's median, layer by layer."""
+    import re
+
+    from tests.page_output import drawn
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        from snippets.sigmoid import explorer as slopes
+    (alt, panels), = drawn("snippets.sigmoid.explorer").items()
+    gain = float(re.search(r"weights of gain (\S+) and no bias", alt)[1])
+    mean, _ = slopes.slope_states[(gain, 0)]
+    (xy,) = [xy for label, xy in panels[0].lines if label.startswith("mean")]
+    assert_close(xy[:, 0], np.arange(1, slopes.DEPTH + 1), atol=0, what="layers")
+    # (the figure's data are rounded to the digits a reader can see)
+    assert_close(xy[:, 1], mean["y"], atol=0, rtol=1e-3, what="the default state's median")
+
+
 def test_shattered_sweeps_are_each_networks_own_gradient():
     """The shattered page's figure: for each state, the drawn curve is the standardised
     gradient of the median-correlation network, recomputed by finite differences of that

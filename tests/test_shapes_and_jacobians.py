@@ -219,6 +219,10 @@ def test_every_printed_check_agrees_with_finite_differences():
         shapes = re.findall(r"\(\d*(?:, \d+)*,?\)", line)
         assert len(shapes) == 2 and shapes[0] == shapes[1], line
         assert float(line.rsplit(" ", 1)[1]) < 1e-8, line       # step 1e-6, float64
+    # "∂R/∂y1 would be (1, p)": the shape a derivative of the scalar R by y1 has, a row
+    would_be = next(line for line in printed.splitlines() if "∂R/∂y1 would be" in line)
+    shape = re.search(r"\((\d+), (\d+)\)", would_be).groups()
+    assert tuple(map(int, shape)) == page.product.shape == (1, page.y1.size)   # the chain
 
 
 def test_the_heatmaps_show_each_jacobian_on_a_scale_centred_at_zero():

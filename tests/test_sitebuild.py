@@ -216,6 +216,10 @@ class TestFigures:
                 dict(values=[0, 1], y={"label": "y", "domain": [0, 1.5]}),
             r"the x axis \[0, 2\] runs past the data \(0 to 1\)":
                 dict(values=[0, 1], x={"label": "x", "domain": [0, 2]}),
+            r"the y axis \[1, 4\] runs past the data \(1 to 2\) in every state":
+                dict(values=[0, 1], y={"label": "y", "domain": [1, 4]}),
+            r"the y axis \[0.01, 2\] runs past the data":      # 2 of 2.3 decades empty
+                dict(values=[0, 1], y={"label": "y", "scale": "log", "domain": [0.01, 2]}),
             r"outside the x axis": dict(values=[0, 1], x={"label": "x", "scale": "log",
                                                           "domain": [0.5, 1]}),
             r"the log y axis \[0, 2\] reaches 0": dict(values=[0, 1], y={
@@ -224,7 +228,8 @@ class TestFigures:
             with pytest.raises(ValueError, match=problem):
                 make(**kwargs)
         make([0, 1], x={"label": "x", "domain": [0, 1.04]},      # a little room is fine
-             y={"label": "y", "scale": "log", "domain": [0.5, 100]})
+             y={"label": "y", "scale": "log", "domain": [0.9, 2.2]})
+        make([0, 1], y={"label": "y", "domain": [0.8, 2.3]})
 
     def make(self):
         fig, ax = plt.subplots(figsize=(3, 2))
