@@ -165,6 +165,21 @@ def test_path_length_shares_are_binomials_tilted_by_the_measured_gradients():
         assert np.argmax(gradient_share["y"]) > np.argmax(paths_share["y"])
 
 
+def test_the_random_draws_are_independent_streams():
+    """Inputs, output gradients and each initialisation's weights come from streams of
+    their own: one stream used twice would give two of them the same leading numbers (up to
+    a scale), which a correlation near 1 would show."""
+    draws = {"inputs x": norms.x, "output gradients": norms.top,
+             **{f"{init} weights": norms.W[:, i] for i, init in enumerate(norms.INITS)}}
+    n = min(np.size(a) for a in draws.values())          # in the order they were drawn
+    leading = {name: np.ravel(a)[:n] for name, a in draws.items()}
+    names = list(leading)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            r = np.corrcoef(leading[a], leading[b])[0, 1]
+            assert abs(r) < 0.2, f"{a} and {b}: correlation {r:.2f}, one stream used twice?"
+
+
 def test_the_controls_say_what_they_compute():
     """A label is a claim: each menu entry's words against the settings it runs."""
     from snippets.bp.activations import RELU, TANH

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from snippets.bp.activations import TANH
 from snippets.bp.gradcheck import assert_close, numerical_jacobian
 
 with contextlib.redirect_stdout(io.StringIO()):   # the page's tables and figures
@@ -185,6 +186,18 @@ def test_the_one_direction_the_tanh_network_forgets():
     assert (np.abs(page.rate - page.slope) < 0.02).all()     # in every network
     for depth in (32, 128):
         assert (page.along_x[depth] > 0.95).all()
+    # the direction, found another way: the eigenvector of J^T J with the smallest
+    # eigenvalue, against the input, and the printed lines
+    from tests.page_output import agrees_over_seeds, line_with, run_page
+
+    W, b, x = page.draw(**page.NETWORKS["tanh, orthogonal, critical"], key=3)
+    _, printed = run_page("snippets.jacobian_spectra.spectra")
+    for depth, J in page.input_output_jacobians(TANH, W, b, x)[0].items():
+        _, vectors = np.linalg.eigh(J.mT @ J)
+        cos = np.abs(np.einsum("si,si->s", vectors[..., 0], x)) / np.linalg.norm(x, axis=-1)
+        assert_close(page.along_x[depth], cos, atol=1e-6, what=f"cos at depth {depth}")
+        shown = line_with(printed, f"depth {depth:3d}: smallest s ")
+        assert agrees_over_seeds(shown.split("|cos(its direction, x)| ")[1], cos), shown
     assert (page.smallest[128] < 1e-4).all()
     # the other 63 stay within a factor of a few of 1
     tanh = np.sort(page.spectra["tanh, orthogonal, critical"][128], axis=-1)

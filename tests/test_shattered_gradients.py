@@ -195,6 +195,13 @@ def test_exercise_no_biases():
     for depth in (4, 16, 64):
         net = page.MLP.stack([ex.without_biases("plain", depth, s) for s in range(2)])
         assert (page.count_pieces(page.linear_pieces(net)[0]) == 2).all()
+    # the printed counts: two pieces for every network, at both depths
+    from tests.page_output import line_with, run_page
+
+    run, printed = run_page("snippets.shattered_gradients.exercises")
+    for depth in (4, 16):
+        shown = line_with(printed, f"depth {depth}, zero biases: pieces on [-2, 2]")
+        assert [int(v) for v in re.findall(r"\d+", shown.rsplit(":", 1)[1])] == [2] * run.SEEDS
 
 
 def test_exercise_finer_sweep():
