@@ -479,6 +479,33 @@ def test_a_failed_block_is_not_replayed_by_later_blocks(tmp_path):
     assert executor.run(find_section(path, "three").code, "s") == "2\n"
 
 
+def test_the_mutation_sampler_leaves_layout_tables_alone():
+    """Each name the sampler takes as layout is assigned in its module (a renamed table
+    would silently be mutated again), no number of those assignments is mutated, and the
+    same name is still mutated where it is data (x_pos, the exercise's positive inputs)."""
+    import ast
+
+    from snippets.sitebuild.mutation import _LAYOUT_NAMES, ROOT, mutants_of
+
+    for rel, names in _LAYOUT_NAMES.items():
+        path = ROOT / "snippets" / rel
+        tree = ast.parse(path.read_text())
+        lines, assigned = set(), set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign):
+                targets = {n.id for t in node.targets for n in ast.walk(t)
+                           if isinstance(n, ast.Name)}
+                if targets & names:
+                    assigned |= targets & names
+                    lines |= set(range(node.lineno, node.end_lineno + 1))
+        assert assigned == names, rel
+        assert not [m for m in mutants_of(path) if m.line in lines], rel
+    exercise = ROOT / "snippets" / "residual_gradient" / "exercises.py"
+    line = next(i for i, text in enumerate(exercise.read_text().split("\n"), start=1)
+                if text.startswith("x_pos = "))
+    assert [m for m in mutants_of(exercise) if m.line == line]
+
+
 def test_the_mutation_sampler_edits_results_not_styling(tmp_path):
     from snippets.sitebuild.mutation import mutants_of
 

@@ -55,6 +55,17 @@ _STYLE_KEYWORDS = {"figsize", "fontsize", "lw", "linewidth", "alpha", "s", "ms",
 # stay mutated (a colour chosen by a condition says something); a line's data, in ``plot``, too.
 _PLACE_CALLS = {"text", "Circle", "FancyBboxPatch", "FancyArrowPatch", "Rectangle", "Polygon"}
 _DIAGRAM_HELPERS = {"put", "box", "arrow", "_arrow", "_canvas"}
+# Names that hold nothing but where a figure puts things, or its sizes, assigned before the
+# call that uses them (so the calls above cannot show it): a table of panel sizes, of label
+# positions, a bar group's offsets, a diagram's columns and the ends of its arrows. By module
+# (relative to snippets/), since a name such as x_pos is data elsewhere.
+_LAYOUT_NAMES = {
+    "activations_and_initialisation/activations.py": {"x_pos"},
+    "backprop_mlp/backprop.py": {"where"},
+    "residual_gradient/diagrams.py": {"col", "top", "a", "b"},
+    "shapes_and_jacobians/jacobians.py": {"sizes"},
+    "skip_guarantees/guarantees.py": {"LABEL_AT"},
+}
 _COMPARE = {ast.Lt: ("<", "<="), ast.LtE: ("<=", "<"), ast.Gt: (">", ">="),
             ast.GtE: (">=", ">"), ast.Eq: ("==", "!="), ast.NotEq: ("!=", "==")}
 
@@ -118,6 +129,12 @@ def mutants_of(path: Path, root: Path = ROOT) -> list[Mutant]:
             else:
                 placed = []
             skip |= {id(n) for arg in placed for n in ast.walk(arg)}
+    layout = _LAYOUT_NAMES.get(rel.removeprefix("snippets/"), set())
+    for assign in ast.walk(tree):
+        if isinstance(assign, ast.Assign) and {
+                n.id for t in assign.targets for n in ast.walk(t) if isinstance(n, ast.Name)
+        } & layout:
+            skip |= {id(n) for n in ast.walk(assign.value)}
     found = []
     for node in ast.walk(tree):
         if not _one_line(node) or id(node) in skip:
