@@ -24,6 +24,15 @@ def test_the_network_is_the_notes_with_its_sizes():
     assert page.g is SIGMOID and page.h is TANH
     shapes = [v.shape for v in page.forward(page.x)]
     assert shapes == [(4,), (4,), (3,), (3,), (2,), (2,)]
+    # the forward pass is the page's z = W y + b, layer by layer, written out here
+    z1, y1, z2, y2, z3, y3 = page.forward(page.x)
+    expected_z1 = page.W1 @ page.x + page.b1
+    assert_close(z1, expected_z1, atol=1e-15, what="z1")
+    assert_close(y1, 1 / (1 + np.exp(-expected_z1)), atol=1e-15, what="y1 = sigmoid(z1)")
+    assert_close(z2, page.W2 @ y1 + page.b2, atol=1e-15, what="z2")
+    assert_close(y2, np.tanh(z2), atol=1e-15, what="y2 = tanh(z2)")
+    assert_close(z3, page.W3 @ y2 + page.b3, atol=1e-15, what="z3")
+    assert_close(y3, np.tanh(z3), atol=1e-15, what="y3")
 
 
 def test_a_scalar_loss_has_one_derivative_per_entry_in_either_layout():

@@ -305,3 +305,17 @@ def test_the_pieces_figures_bound_is_width_to_the_depth():
     depth = xy[:, 0] / page.WIDTH
     assert np.array_equal(depth, np.round(depth)) and depth.min() == 1
     assert np.allclose(xy[:, 1], float(page.WIDTH) ** depth, rtol=1e-12)
+
+
+def test_the_sweep_panels_name_their_depths_in_layers_or_blocks():
+    """The plain network's curves are labelled in layers, the residual network's in blocks,
+    each with a depth the page computes."""
+    from tests.page_output import drawn
+
+    figures = drawn("snippets.shattered_gradients.shattered")
+    for start, unit in [("Two curves of the derivative of a plain", "layers"),
+                        ("The same for a residual network", "blocks")]:
+        (panels,) = [p for alt, p in figures.items() if alt.startswith(start)]
+        labels = [text[0] for panel in panels for text in panel.texts]
+        assert labels and all(re.fullmatch(rf"(\d+) {unit}", label) for label in labels), labels
+        assert {int(label.split()[0]) for label in labels} <= set(page.DEPTHS)
