@@ -184,10 +184,10 @@ def test_the_plot_spans_the_range_its_alt_text_gives():
     drawn over exactly that range, the sigmoid and its derivative both."""
     import re
 
-    from tests.page_output import drawn, panel
+    from tests.page_output import drawn
 
-    shown = panel("snippets.sigmoid.worked", "Line plot over x from")
-    alt = next(a for a in drawn("snippets.sigmoid.worked") if a.startswith("Line plot over x"))
+    ((alt, (shown,)),) = [(alt, panels) for alt, panels in drawn("snippets.sigmoid.worked")
+                          .items() if alt.startswith("Line plot over x from")]
     low, high = (float(v) for v in re.match(r"Line plot over x from (\S+) to (\S+?):", alt)
                  .groups())
     curves = {label: xy for label, xy in shown.lines if label in ("σ(x)", "σ′(x)")}
