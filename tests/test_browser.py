@@ -186,7 +186,9 @@ def check_page_in_both_palettes(browser, base_url, site, path, also=(), found=No
                 if width != 1280:
                     page.set_viewport_size({"width": width, "height": 900})
                     page.evaluate(EAGER)
-                page.wait_for_timeout(150)  # reading.js marks wide blocks once laid out
+                # reading.js marks wide blocks in its resize handler, which runs before the
+                # next frame is drawn
+                page.evaluate(TWO_FRAMES)
                 metrics = page.evaluate(READING)
                 where = f"{path} at {width} px, {scheme}"
                 smallest = smallest_figure_text_px(metrics["figures"], read)
@@ -205,6 +207,12 @@ def check_page_in_both_palettes(browser, base_url, site, path, also=(), found=No
                 if chapter and width == 1280 and scheme == "light":
                     assert metrics["monoShare"] <= MONOSPACE_SHARE, \
                         f"{where}: monospace blocks take {metrics['monoShare']:.0%} of the page"
+            if scheme == "light" and \
+                    "check_interactive_figures_draw_the_computed_results" in also:
+                page.set_viewport_size({"width": 1280, "height": 900})
+                verdicts["check_interactive_figures_draw_the_computed_results", slug] = \
+                    verdict_of(interactive_figures_draw_the_computed_results, page, site, slug,
+                               watch)
             if scheme == "light" and \
                     "check_figures_are_numbered_referred_to_and_open_full_size" in also:
                 # Last: it opens and closes the full-size view, which the checks above must
@@ -342,14 +350,20 @@ def check_instant_navigation_keeps_math_typeset(browser, base_url, site, _=None)
     """From the home page to every chapter through Material's instant navigation, which
     swaps the content without a page load: the math of each chapter arrives typeset."""
     context, page, watch = open_page(browser, base_url)
+    heading = "document.querySelector('.md-content h1')?.textContent"
+    home = json.dumps(page.evaluate(heading))
+    page.evaluate("window.bpLoadedOnce = true")   # a page load would forget it
     try:
         for slug in _chapter_slugs():
-            page.goto(base_url, wait_until="load")
+            if page.url != base_url:    # home again by the header's logo, also instantly
+                page.locator("a.md-header__button.md-logo").click()
+                page.wait_for_function(f"() => {heading} === {home}")
             # Material's instant navigation rewrites links to absolute URLs
             page.locator(f".md-content a[href$='/{slug}/']").first.click()
             page.wait_for_function(f"() => location.pathname.endsWith('/{slug}/')")
-            page.wait_for_function("() => document.querySelector('.md-content h1')",
+            page.wait_for_function(f"() => ![undefined, {home}].includes({heading})",
                                    timeout=10_000)
+            assert page.evaluate("window.bpLoadedOnce") is True, f"{slug}: a page load"
             assert page.evaluate(RAW_TEX) == [], slug
             assert page.locator(".md-content .katex").count() > 0, slug
         assert watch.errors == [] and watch.blocked == []
@@ -457,49 +471,53 @@ def check_interactive_figures_draw_the_computed_results(browser, base_url, site,
     the one chosen, and every value drawn (a dot's label and its position on the axes) is
     the value the build's NumPy results hold for that state. Controls work by keyboard and
     say their value; nothing is fetched from another host."""
-    import json
-
     context, page, watch = open_page(browser, f"{base_url}{slug}/")
     try:
-        figures = page.locator("figure.bp-explorer")
-        assert figures.count() >= 1
-        for n in range(figures.count()):
-            figure = figures.nth(n)
-            bring_live(page, figure)
-            source = figure.get_attribute("data-explorer")
-            definition = json.loads((site / slug / source).resolve().read_text())
-            default = definition["default"].split("|")
-            for i, control in enumerate(definition["controls"]):
-                values = [str(v) for v in control["values"]]
-                picks = sorted({0, len(values) // 2, len(values) - 1})
-                widget = figure.locator(f"#{figure.get_attribute('id')}-{control['name']}")
-                for pick in picks:
-                    if widget.evaluate("e => e.tagName") == "INPUT":
-                        widget.focus()          # by keyboard, as a reader without a mouse
-                        widget.press("Home")
-                        for _ in range(pick):
-                            widget.press("ArrowRight")
-                        shown = widget.get_attribute("aria-valuetext")
-                        assert shown == control.get("format", "{}").replace(
-                            "{}", values[pick]), shown
-                    else:
-                        widget.select_option(values[pick])
-                    state = [*default]
-                    state[i] = values[pick]
-                    drawn = _drawn(page, figure.element_handle())
-                    assert drawn["state"] == "|".join(state)
-                    check_drawn(drawn, definition, "|".join(state))
-                # back to the default for the next control
-                if widget.evaluate("e => e.tagName") == "INPUT":
-                    widget.focus()
-                    widget.press("Home")
-                    for _ in range(values.index(default[i])):
-                        widget.press("ArrowRight")
-                else:
-                    widget.select_option(default[i])
-        assert watch.errors == [] and watch.blocked == []
+        interactive_figures_draw_the_computed_results(page, site, slug, watch)
     finally:
         context.close()
+
+
+def interactive_figures_draw_the_computed_results(page, site, slug, watch):
+    import json
+
+    figures = page.locator("figure.bp-explorer")
+    assert figures.count() >= 1
+    for n in range(figures.count()):
+        figure = figures.nth(n)
+        bring_live(page, figure)
+        source = figure.get_attribute("data-explorer")
+        definition = json.loads((site / slug / source).resolve().read_text())
+        default = definition["default"].split("|")
+        for i, control in enumerate(definition["controls"]):
+            values = [str(v) for v in control["values"]]
+            picks = sorted({0, len(values) // 2, len(values) - 1})
+            widget = figure.locator(f"#{figure.get_attribute('id')}-{control['name']}")
+            for pick in picks:
+                if widget.evaluate("e => e.tagName") == "INPUT":
+                    widget.focus()          # by keyboard, as a reader without a mouse
+                    widget.press("Home")
+                    for _ in range(pick):
+                        widget.press("ArrowRight")
+                    shown = widget.get_attribute("aria-valuetext")
+                    assert shown == control.get("format", "{}").replace(
+                        "{}", values[pick]), shown
+                else:
+                    widget.select_option(values[pick])
+                state = [*default]
+                state[i] = values[pick]
+                drawn = _drawn(page, figure.element_handle())
+                assert drawn["state"] == "|".join(state)
+                check_drawn(drawn, definition, "|".join(state))
+            # back to the default for the next control
+            if widget.evaluate("e => e.tagName") == "INPUT":
+                widget.focus()
+                widget.press("Home")
+                for _ in range(values.index(default[i])):
+                    widget.press("ArrowRight")
+            else:
+                widget.select_option(default[i])
+    assert watch.errors == [] and watch.blocked == []
 
 
 def check_drawn(drawn: dict, definition: dict, key: str) -> None:
@@ -550,7 +568,7 @@ POOLED = {  # test -> (check, its parameter), longest first
 
 # Chapter checks that need nothing but the first load of the page in the light palette: when
 # the page's palette check is selected too, they are made on its load (see its ``also``).
-SAME_LOAD = ("check_a_first_visit_is_light",
+SAME_LOAD = ("check_a_first_visit_is_light", "check_interactive_figures_draw_the_computed_results",
              "check_figures_are_numbered_referred_to_and_open_full_size")
 
 

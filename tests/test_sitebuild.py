@@ -544,3 +544,29 @@ def test_the_mutation_sampler_edits_results_not_styling(tmp_path):
     # goes are left alone; what a label's colour says is not, nor Matplotlib's arrow (its
     # length can be a result), which shares a name with the chapters' diagram helper
     assert all(m.path == "snippets/chapter/m.py" for m in mutants)
+
+
+def test_the_test_server_serves_the_sitemap_for_where_it_serves_the_site(tmp_path):
+    """Material's instant navigation takes only links to pages of the sitemap, port and all:
+    the browser tests' server names the pages where it serves them, as a published site's
+    sitemap does; any other address gets the site's 404 page."""
+    from urllib.error import HTTPError
+    from urllib.request import urlopen
+
+    from snippets.sitebuild.browser import serve
+
+    published = "https://u.github.io/repo/"
+    write(tmp_path, "sitemap.xml", f"<urlset><url><loc>{published}</loc></url>"
+                                   f"<url><loc>{published}a/</loc></url></urlset>")
+    write(tmp_path, "a/index.html", "page a")
+    write(tmp_path, "404.html", "not here")
+    with serve(tmp_path) as url:
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/repo/", url)
+        with urlopen(url + "sitemap.xml") as response:
+            sitemap = response.read().decode()
+        with urlopen(url + "a/") as response:
+            assert response.read() == b"page a"
+        with pytest.raises(HTTPError) as missing:
+            urlopen(url.replace("/repo/", "/elsewhere/"))
+    assert sitemap == f"<urlset><url><loc>{url}</loc></url><url><loc>{url}a/</loc></url></urlset>"
+    assert missing.value.code == 404 and missing.value.read() == b"not here"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import io
 import os
 import re
 import shutil
@@ -68,24 +69,42 @@ def base_path(site: Path) -> str:
 @contextlib.contextmanager
 def serve(site: Path):
     """Serve ``site`` on 127.0.0.1 (a free port) in a thread, as GitHub Pages would: under
-    the path of its ``site_url``, with its 404.html (status 404) for any other address.
-    Yield the site's base URL."""
+    the path of its ``site_url``, with its 404.html (status 404) for any other address, and
+    its sitemap naming the pages where they are served (Material's instant navigation takes
+    only links to the sitemap's pages, matched with their port). Yield the site's base URL."""
     mount = base_path(site)
-    handler = functools.partial(_Handler, directory=str(site), mount=mount)
-    server = _QuietServer(("127.0.0.1", 0), handler)
+    server = _QuietServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(site),
+                                                               mount=mount, sitemap=None))
+    url = f"http://127.0.0.1:{server.server_address[1]}{mount}"
+    sitemap = site / "sitemap.xml"
+    if sitemap.is_file():
+        published = re.search(r"<loc>([^<]+)</loc>", sitemap.read_text())[1]
+        server.RequestHandlerClass = functools.partial(
+            _Handler, directory=str(site), mount=mount,
+            sitemap=sitemap.read_text().replace(f"<loc>{published}", f"<loc>{url}").encode())
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{mount}"
+        yield url
     finally:
         server.shutdown()
         server.server_close()
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    def __init__(self, *args, mount: str, **kwargs) -> None:
+    def __init__(self, *args, mount: str, sitemap: bytes | None, **kwargs) -> None:
         self.mount = mount
+        self.sitemap = sitemap
         super().__init__(*args, **kwargs)
+
+    def send_head(self):
+        if self.sitemap is None or urlsplit(self.path).path != self.mount + "sitemap.xml":
+            return super().send_head()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(self.sitemap)))
+        self.end_headers()
+        return io.BytesIO(self.sitemap)
 
     def translate_path(self, path: str) -> str:
         path = urlsplit(path).path
