@@ -1,4 +1,4 @@
-"""Browser checks of many pages, run two at a time.
+"""Browser checks of many pages, run two at a time, in the background.
 
 A page check spends its time inside Chromium (layout, axe-core's contrast rule), one renderer
 process per page, while Python waits. One page at a time leaves a core idle; here each worker
@@ -6,6 +6,9 @@ process drives its own Chromium (Playwright's sync API allows one instance per t
 process) and takes the next page from a shared queue, so the longest pages start first and
 the two cores stay busy. A check is a function ``check(browser, base_url, site, item)`` in a
 test module; it raises on failure, and the test for that item reports what it raised.
+
+Each worker serves the site itself, so that the pool can run while the test session goes on
+with other tests (``start``): no page waits for a test process busy with NumPy.
 """
 
 from __future__ import annotations
@@ -15,19 +18,20 @@ import inspect
 import multiprocessing
 import os
 import queue
+import threading
 import traceback
 from pathlib import Path
 
-from snippets.sitebuild.browser import CHROMIUM_ARGS, chromium_path
+from snippets.sitebuild.browser import CHROMIUM_ARGS, chromium_path, serve
 
 WORKERS = int(os.environ.get("BP_BROWSER_WORKERS", "2"))
 
 
-def _worker(module: str, site: str, base_url: str, tasks, results) -> None:
+def _worker(module: str, site: str, tasks, results) -> None:
     from playwright.sync_api import sync_playwright
 
     checks = importlib.import_module(module)
-    with sync_playwright() as playwright:
+    with serve(Path(site)) as base_url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(),
                                              args=CHROMIUM_ARGS)
         try:
@@ -56,7 +60,7 @@ def verdict_of(check, *args) -> str | None:
         return "".join(traceback.format_exception(error, limit=-2))
 
 
-def run_checks(module: str, tasks: list[tuple], site: Path, base_url: str,
+def run_checks(module: str, tasks: list[tuple], site: Path,
                workers: int = WORKERS) -> dict[tuple[str, object], str | None]:
     """Run each (check name, item, keyword arguments) of ``tasks`` in ``workers`` processes,
     in the order given (put the longest first); return {(name, item): None if it passed,
@@ -70,7 +74,7 @@ def run_checks(module: str, tasks: list[tuple], site: Path, base_url: str,
     count = max(1, min(workers, len(tasks)))
     for _ in range(count):
         todo.put(None)
-    processes = [context.Process(target=_worker, args=(module, str(site), base_url, todo, done),
+    processes = [context.Process(target=_worker, args=(module, str(site), todo, done),
                                  daemon=True) for _ in range(count)]
     for process in processes:
         process.start()
@@ -90,3 +94,25 @@ def run_checks(module: str, tasks: list[tuple], site: Path, base_url: str,
         verdicts.setdefault((name, item), f"the browser worker stopped before checking it "
                                           f"(exit codes {codes})")
     return verdicts
+
+
+class Background:
+    """``run_checks`` in a thread of this process; ``verdicts()`` waits for its answer."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self._answer: list = []
+        self._thread = threading.Thread(target=self._run, args=args, kwargs=kwargs,
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, *args, **kwargs) -> None:
+        try:
+            self._answer.append(run_checks(*args, **kwargs))
+        except BaseException as error:    # re-raised in the test that waits for it
+            self._answer.append(error)
+
+    def verdicts(self) -> dict[tuple[str, object], str | None]:
+        self._thread.join()
+        if isinstance(self._answer[0], BaseException):
+            raise self._answer[0]
+        return self._answer[0]

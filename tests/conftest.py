@@ -200,8 +200,27 @@ class ColdBuilds:
     twin: Path          # a second cold build of the same commit, built at the same time
 
 
+# Work to start in the background as soon as the shared site is built: functions
+# (session, site folder), registered by test modules as they are imported (the browser pool).
+WHEN_THE_SITE_IS_BUILT: list = []
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    # The browser tests last: their pages are checked in the background from the moment
+    # the site is built, while the other tests run; then their verdicts are read.
+    items.sort(key=lambda item: item.path.name == "test_browser.py")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _the_site_first(request):
+    """The shared site is built before the first test, if any selected test reads it, so
+    that the work started when it is built overlaps the most."""
+    if any("cold_builds" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        request.getfixturevalue("cold_builds")
+
+
 @pytest.fixture(scope="session")
-def cold_builds(tmp_path_factory) -> ColdBuilds:
+def cold_builds(request, tmp_path_factory) -> ColdBuilds:
     """Two cold builds of the real site (empty caches), started together while two other
     processes keep both cores busy: the reproducibility test compares them, the first serves
     every read-only test. (Bounded in time: more than 10 minutes fails.)"""
@@ -211,6 +230,8 @@ def cold_builds(tmp_path_factory) -> ColdBuilds:
              "BP_NOTEBOOK_CACHE_DIR": str(base / f"cache{i}" / "notebooks")} for i in (0, 1)]
     with busy_cores(os.cpu_count() or 2):
         logs = build_sites_at_once(dests, envs, timeout=600)
+    for start in WHEN_THE_SITE_IS_BUILT:
+        start(request.session, dests[0])
     return ColdBuilds(site=dests[0], log=logs[0], cache=base / "cache0", twin=dests[1])
 
 

@@ -28,7 +28,7 @@ from snippets.sitebuild.browser import (
     watch_page,
 )
 from snippets.sitebuild.vendor import axe_script
-from tests.conftest import ROOT
+from tests.conftest import ROOT, WHEN_THE_SITE_IS_BUILT
 
 pytestmark = pytest.mark.slow
 
@@ -551,8 +551,9 @@ def check_drawn(drawn: dict, definition: dict, key: str) -> None:
         assert abs(cx - scale(match[0][0][1], x_domain, x_range, x_type)) < 0.6, (title, cx)
 
 
-# The page checks above run two pages at a time (tests/browser_pool.py); each test below
-# reports its own page's verdict. Only the pages of the tests selected are checked.
+# The page checks above run two pages at a time in the background (tests/browser_pool.py),
+# from the moment the site is built; each test below reports its own page's verdict. Only the
+# pages of the tests selected are checked.
 
 POOLED = {  # test -> (check, its parameter), longest first
     "test_instant_navigation_keeps_math_typeset": ("check_instant_navigation_keeps_math_typeset",
@@ -572,24 +573,51 @@ SAME_LOAD = ("check_a_first_visit_is_light", "check_interactive_figures_draw_the
              "check_figures_are_numbered_referred_to_and_open_full_size")
 
 
-@pytest.fixture(scope="session")
-def pooled(request, browser, base_url, site):
-    from tests.browser_pool import run_checks
-
+def pooled_tasks(items) -> list[tuple]:
+    """The pool's tasks for the tests of ``items`` (a session's, as selected)."""
     tasks = []
     for name, (check, param) in POOLED.items():
         tasks += [(check, item.callspec.params[param] if param else None)
-                  for item in request.session.items
+                  for item in items
                   if getattr(item, "originalname", None) == name]   # doctests have none
     palettes = {item for check, item in tasks if check == "check_page_in_both_palettes"}
     joined = {}
     for check, item in tasks:
         if check in SAME_LOAD and f"{item}/" in palettes:
             joined.setdefault(f"{item}/", []).append(check)
-    tasks = [(check, item, {"also": tuple(joined[item])} if item in joined and
-              check == "check_page_in_both_palettes" else {})
-             for check, item in tasks if not (check in SAME_LOAD and f"{item}/" in joined)]
-    return run_checks(__name__, tasks, site, base_url)
+    return [(check, item, {"also": tuple(joined[item])} if item in joined and
+             check == "check_page_in_both_palettes" else {})
+            for check, item in tasks if not (check in SAME_LOAD and f"{item}/" in joined)]
+
+
+_started = {}
+
+
+def start_the_pool(session, site: Path) -> None:
+    """As soon as the shared site is built (tests/conftest.py), if the browser is there: the
+    pool checks the pages in the background while the session runs the other tests (the
+    browser tests are ordered last)."""
+    from tests.browser_pool import Background
+
+    tasks = pooled_tasks(session.items)
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return
+    if tasks and chromium_path() is not None:
+        _started[site] = Background(__name__, tasks, site)
+
+
+WHEN_THE_SITE_IS_BUILT.append(start_the_pool)
+
+
+@pytest.fixture(scope="session")
+def pooled(request, browser, site):
+    from tests.browser_pool import Background
+
+    pool = _started.pop(site, None) or Background(__name__, pooled_tasks(request.session.items),
+                                                  site)
+    return pool.verdicts()
 
 
 def _verdict(pooled, check: str, item=None) -> None:
