@@ -17,12 +17,10 @@ import pytest
 
 from snippets.sitebuild.browse import EAGER
 from snippets.sitebuild.browser import (
-    CHROMIUM_ARGS,
     READING,
     chromium_path,
     offline_context,
     page_paths,
-    serve,
     smallest_figure_text_px,
     svg_reader,
     watch_page,
@@ -45,29 +43,25 @@ PAGES = sorted(["" if p.stem == "index" else f"{p.stem}/" for p in (ROOT / "docs
                + [f"notebooks/{slug}/" for slug in _chapter_slugs()])
 
 
-@pytest.fixture(scope="session")
-def browser():
-    path = chromium_path()
+def _browser_missing() -> str | None:
+    """Why the browser tests cannot run here, or None."""
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
-        path = None
-    if path is None:
-        message = ("Chromium (Debian's 'chromium' package, or BP_CHROMIUM) and Python Playwright "
-                   "are needed for the browser tests")
+        return "Python Playwright is needed for the browser tests"
+    if chromium_path() is None:
+        return ("Chromium (Debian's 'chromium' package, or BP_CHROMIUM) is needed for the "
+                "browser tests")
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser_present():
+    message = _browser_missing()
+    if message is not None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{message}; under CI they must not be skipped")
         pytest.skip(f"{message}; skipped")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="session")
-def base_url(site):
-    with serve(site) as url:
-        yield url
 
 
 def open_page(browser, url: str, color_scheme: str = "light", width: int = 1280,
@@ -308,8 +302,7 @@ def assert_drawn_in(figure, folder, palette: str) -> None:
     assert fills and set(fills) <= set(definition["colours"][palette]), (palette, fills)
 
 
-@pytest.mark.parametrize("path", ["", *(f"{slug}/" for slug in EXPLORER_PAGES)])
-def test_a_reader_who_prefers_dark_gets_the_dark_palette_from_the_first_paint(
+def check_a_reader_who_prefers_dark_gets_the_dark_palette_from_the_first_paint(
         browser, base_url, site, path):
     """The palette checks switch a page to dark with its toggle; a reader whose system
     prefers dark gets it on arrival: the dark palette, the dark drawings, the interactive
@@ -333,7 +326,7 @@ def test_a_reader_who_prefers_dark_gets_the_dark_palette_from_the_first_paint(
         context.close()
 
 
-def test_palette_toggle_switches_light_and_dark(browser, base_url):
+def check_palette_toggle_switches_light_and_dark(browser, base_url, site, _=None):
     context, page, _ = open_page(browser, base_url)
     try:
         scheme = "document.body.getAttribute('data-md-color-scheme')"
@@ -384,7 +377,7 @@ def search(page, query: str) -> list[tuple[str, str]]:
         "els => els.map(e => [new URL(e.href).pathname, e.innerText])")
 
 
-def test_search_finds_the_vanishing_gradients_chapter(browser, base_url):
+def check_search_finds_the_vanishing_gradients_chapter(browser, base_url, site, _=None):
     context, page, _ = open_page(browser, base_url)
     try:
         pages = [path for path, _ in search(page, "vanishing")]
@@ -393,8 +386,7 @@ def test_search_finds_the_vanishing_gradients_chapter(browser, base_url):
         context.close()
 
 
-@pytest.mark.parametrize("query", ["initialization", "initialisation"])
-def test_search_finds_either_spelling(browser, base_url, query):
+def check_search_finds_either_spelling(browser, base_url, site, query):
     context, page, _ = open_page(browser, base_url)
     try:
         results = search(page, query)
@@ -406,7 +398,7 @@ def test_search_finds_either_spelling(browser, base_url, query):
         context.close()
 
 
-def test_search_results_show_no_tex(browser, base_url):
+def check_search_results_show_no_tex(browser, base_url, site, _=None):
     context, page, _ = open_page(browser, base_url)
     try:
         results = search(page, "gradient")
@@ -416,7 +408,8 @@ def test_search_results_show_no_tex(browser, base_url):
         context.close()
 
 
-def test_an_unknown_address_gets_the_404_page_in_the_sites_style(browser, base_url):
+def check_an_unknown_address_gets_the_404_page_in_the_sites_style(browser, base_url, site,
+                                                                  _=None):
     """Served as GitHub Pages serves it: status 404, the site's 404.html, whose links and
     assets are absolute (under site_url's path) so that they work at any depth."""
     context, watch = offline_context(browser, viewport={"width": 1280, "height": 900})
@@ -564,6 +557,16 @@ POOLED = {  # test -> (check, its parameter), longest first
     "test_figures_are_numbered_referred_to_and_open_full_size": (
         "check_figures_are_numbered_referred_to_and_open_full_size", "slug"),
     "test_a_first_visit_is_light": ("check_a_first_visit_is_light", "slug"),
+    "test_a_reader_who_prefers_dark_gets_the_dark_palette_from_the_first_paint": (
+        "check_a_reader_who_prefers_dark_gets_the_dark_palette_from_the_first_paint", "path"),
+    "test_an_unknown_address_gets_the_404_page_in_the_sites_style": (
+        "check_an_unknown_address_gets_the_404_page_in_the_sites_style", None),
+    "test_search_finds_either_spelling": ("check_search_finds_either_spelling", "query"),
+    "test_search_finds_the_vanishing_gradients_chapter": (
+        "check_search_finds_the_vanishing_gradients_chapter", None),
+    "test_search_results_show_no_tex": ("check_search_results_show_no_tex", None),
+    "test_palette_toggle_switches_light_and_dark": (
+        "check_palette_toggle_switches_light_and_dark", None),
 }
 
 
@@ -600,11 +603,7 @@ def start_the_pool(session, site: Path) -> None:
     from tests.browser_pool import Background
 
     tasks = pooled_tasks(session.items)
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return
-    if tasks and chromium_path() is not None:
+    if tasks and _browser_missing() is None:
         _started[site] = Background(__name__, tasks, site)
 
 
@@ -612,7 +611,7 @@ WHEN_THE_SITE_IS_BUILT.append(start_the_pool)
 
 
 @pytest.fixture(scope="session")
-def pooled(request, browser, site):
+def pooled(request, browser_present, site):
     from tests.browser_pool import Background
 
     pool = _started.pop(site, None) or Background(__name__, pooled_tasks(request.session.items),
@@ -651,3 +650,30 @@ def test_instant_navigation_keeps_math_typeset(pooled):
 @pytest.mark.parametrize("slug", EXPLORER_PAGES)
 def test_interactive_figures_draw_the_computed_results(pooled, slug):
     _verdict(pooled, "check_interactive_figures_draw_the_computed_results", slug)
+
+
+@pytest.mark.parametrize("path", ["", *(f"{slug}/" for slug in EXPLORER_PAGES)])
+def test_a_reader_who_prefers_dark_gets_the_dark_palette_from_the_first_paint(pooled, path):
+    _verdict(pooled, "check_a_reader_who_prefers_dark_gets_the_dark_palette_from_the_first_paint",
+             path)
+
+
+def test_palette_toggle_switches_light_and_dark(pooled):
+    _verdict(pooled, "check_palette_toggle_switches_light_and_dark")
+
+
+def test_search_finds_the_vanishing_gradients_chapter(pooled):
+    _verdict(pooled, "check_search_finds_the_vanishing_gradients_chapter")
+
+
+@pytest.mark.parametrize("query", ["initialization", "initialisation"])
+def test_search_finds_either_spelling(pooled, query):
+    _verdict(pooled, "check_search_finds_either_spelling", query)
+
+
+def test_search_results_show_no_tex(pooled):
+    _verdict(pooled, "check_search_results_show_no_tex")
+
+
+def test_an_unknown_address_gets_the_404_page_in_the_sites_style(pooled):
+    _verdict(pooled, "check_an_unknown_address_gets_the_404_page_in_the_sites_style")
