@@ -118,15 +118,16 @@ def check_page_in_both_palettes(browser, base_url, site, path, also=(), found=No
 
     ``also``: names of chapter checks to make on the same load in the light palette (a page
     load of a long chapter costs seconds): the size of a first visit before anything else
-    touches the page, the figures' numbers and full-size view after every other check;
-    their verdicts go into ``found``, {(name, chapter): None if it passed, else what it
-    raised}."""
+    touches the page, the interactive figures moved through their controls and the figures'
+    numbers and full-size view after every other check; their verdicts go into ``found``,
+    {(name, chapter): None if it passed, else what it raised}."""
     from tests.browser_pool import verdict_of
 
     read = svg_reader(site, base_url)
     slug = path.rstrip("/")
     chapter = slug in CHAPTERS
     verdicts = {} if found is None else found
+    theirs = []   # spans of the watch's lists that a joined check answered for
     responses: list = []
     context, page, watch = open_page(browser, base_url + path, "light", width=1280,
                                      responses=responses)
@@ -204,9 +205,11 @@ def check_page_in_both_palettes(browser, base_url, site, path, also=(), found=No
             if scheme == "light" and \
                     "check_interactive_figures_draw_the_computed_results" in also:
                 page.set_viewport_size({"width": 1280, "height": 900})
+                before = len(watch.errors), len(watch.blocked)
                 verdicts["check_interactive_figures_draw_the_computed_results", slug] = \
                     verdict_of(interactive_figures_draw_the_computed_results, page, site, slug,
                                watch)
+                theirs.append((before, (len(watch.errors), len(watch.blocked))))
             if scheme == "light" and \
                     "check_figures_are_numbered_referred_to_and_open_full_size" in also:
                 # Last: it opens and closes the full-size view, which the checks above must
@@ -214,8 +217,11 @@ def check_page_in_both_palettes(browser, base_url, site, path, also=(), found=No
                 page.set_viewport_size({"width": 1280, "height": 900})
                 verdicts["check_figures_are_numbered_referred_to_and_open_full_size", slug] = \
                     verdict_of(figures_are_numbered_referred_to_and_open_full_size, page, slug)
-            assert watch.errors == [], watch.errors
-            assert watch.blocked == [], f"requests off 127.0.0.1: {watch.blocked}"
+            errors, blocked = (  # less what a joined check answered for itself
+                [e for i, e in enumerate(entries) if not any(a[n] <= i < b[n] for a, b in theirs)]
+                for n, entries in enumerate((watch.errors, watch.blocked)))
+            assert errors == [], errors
+            assert blocked == [], f"requests off 127.0.0.1: {blocked}"
     finally:
         context.close()
         # a check this one failed before making is made on its own page load
@@ -238,18 +244,19 @@ def figures_are_numbered_referred_to_and_open_full_size(page, slug):
         ".md-content figure.bp-figure",
         "els => els.map(e => [e.id, e.querySelector('figcaption').textContent])")
     for number, (anchor, caption) in enumerate(figures, start=1):
-        assert anchor.startswith("fig-")
+        assert anchor.startswith("fig-"), anchor
         assert caption.startswith(f"Figure {number}. "), caption
         references = page.locator(f".md-content a[href$='#{anchor}']:not(.bp-figure-number)")
         assert references.count() >= 1, f"{slug}: no text refers to {anchor}"
-        assert references.first.inner_text() == f"Figure {number}"
+        said = references.first.inner_text()
+        assert said == f"Figure {number}", f"{slug}: {anchor} is referred to as {said!r}"
     if figures:
         page.locator(".md-content a.bp-zoom").first.click()
         try:
             dialog = page.locator("dialog.bp-lightbox[open] img")
             dialog.wait_for()
             assert page.evaluate("document.querySelector('dialog.bp-lightbox img')"
-                                 ".naturalWidth") > 0
+                                 ".naturalWidth") > 0, f"{slug}: the full-size figure is empty"
             page.keyboard.press("Escape")
             page.wait_for_function("!document.querySelector('dialog.bp-lightbox')")
         finally:   # a full-size view left open would block the page for whatever comes next
@@ -289,7 +296,7 @@ def bring_live(page, figure) -> None:
     """Scroll an interactive figure into view and wait until it has drawn itself."""
     figure.scroll_into_view_if_needed()
     page.wait_for_function("(f) => f.dataset.live === 'ready'", arg=figure.element_handle(),
-                           timeout=20_000)
+                           timeout=60_000)
 
 
 def assert_drawn_in(figure, folder, palette: str) -> None:
@@ -309,19 +316,21 @@ def check_a_reader_who_prefers_dark_gets_the_dark_palette_from_the_first_paint(
     figure drawn in its dark colours, no error."""
     context, page, watch = open_page(browser, base_url + path, "dark")
     try:
-        assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+        palette = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+        assert palette == "slate", f"{path}: a reader who prefers dark gets {palette}"
         page.evaluate(EAGER)
         shown = page.eval_on_selector_all(
             "img.bp-light, img.bp-dark", "els => els.map(e => [e.className, "
             "e.getClientRects().length > 0, e.naturalWidth > 0])")
-        assert all(visible == (kind == "bp-dark") for kind, visible, _ in shown)
-        assert shown or not path          # every chapter has figures; the home page may not
-        assert all(loaded for kind, _, loaded in shown if kind == "bp-dark")
+        assert all(visible == (kind == "bp-dark") for kind, visible, _ in shown), shown
+        # every chapter has figures; the home page may not
+        assert shown or not path, f"{path}: no figure drawn for either palette"
+        assert all(loaded for kind, _, loaded in shown if kind == "bp-dark"), shown
         if path:
             figure = page.locator("figure.bp-explorer").first
             bring_live(page, figure)
             assert_drawn_in(figure, site / path, "dark")
-        assert watch.errors == [] and watch.blocked == []
+        assert watch.errors == [] and watch.blocked == [], (watch.errors, watch.blocked)
     finally:
         context.close()
 
@@ -330,7 +339,7 @@ def check_palette_toggle_switches_light_and_dark(browser, base_url, site, _=None
     context, page, _ = open_page(browser, base_url)
     try:
         scheme = "document.body.getAttribute('data-md-color-scheme')"
-        assert page.evaluate(scheme) == "default"
+        assert page.evaluate(scheme) == "default", page.evaluate(scheme)
         page.locator("label[title='Switch to dark mode']").click()
         page.wait_for_function(f"() => {scheme} === 'slate'")
         page.locator("label[title='Switch to light mode']").click()
@@ -347,19 +356,24 @@ def check_instant_navigation_keeps_math_typeset(browser, base_url, site, _=None)
     home = json.dumps(page.evaluate(heading))
     page.evaluate("window.bpLoadedOnce = true")   # a page load would forget it
     try:
+        # Material takes links over once it has read the sitemap, fetched after the load
+        page.wait_for_function("() => performance.getEntriesByType('resource').some("
+                               "(e) => e.name.endsWith('/sitemap.xml') && e.responseEnd > 0)")
+        page.evaluate(TWO_FRAMES)
         for slug in _chapter_slugs():
             if page.url != base_url:    # home again by the header's logo, also instantly
                 page.locator("a.md-header__button.md-logo").click()
-                page.wait_for_function(f"() => {heading} === {home}")
+                page.wait_for_function(f"() => {heading} === {home}", timeout=30_000)
+                assert page.evaluate("window.bpLoadedOnce") is True, "home: a page load"
             # Material's instant navigation rewrites links to absolute URLs
             page.locator(f".md-content a[href$='/{slug}/']").first.click()
             page.wait_for_function(f"() => location.pathname.endsWith('/{slug}/')")
             page.wait_for_function(f"() => ![undefined, {home}].includes({heading})",
-                                   timeout=10_000)
+                                   timeout=30_000)
             assert page.evaluate("window.bpLoadedOnce") is True, f"{slug}: a page load"
             assert page.evaluate(RAW_TEX) == [], slug
             assert page.locator(".md-content .katex").count() > 0, slug
-        assert watch.errors == [] and watch.blocked == []
+        assert watch.errors == [] and watch.blocked == [], (watch.errors, watch.blocked)
     finally:
         context.close()
 
@@ -371,7 +385,7 @@ def search(page, query: str) -> list[tuple[str, str]]:
     # Typed key by key, as a reader does: Material answers keyboard input, and the
     # index may still be loading in its worker when the first key arrives.
     box.press_sequentially(query, delay=30)
-    page.wait_for_selector(".md-search-result__item", timeout=10_000)
+    page.wait_for_selector(".md-search-result__item", timeout=30_000)
     return page.eval_on_selector_all(
         ".md-search-result__item > a",
         "els => els.map(e => [new URL(e.href).pathname, e.innerText])")
@@ -402,8 +416,9 @@ def check_search_results_show_no_tex(browser, base_url, site, _=None):
     context, page, _ = open_page(browser, base_url)
     try:
         results = search(page, "gradient")
-        assert results
-        assert not [text for _, text in results if re.search(r"\\[()\[\]]|\\[a-z]+", text)]
+        assert results, "no result for 'gradient'"
+        tex = [text for _, text in results if re.search(r"\\[()\[\]]|\\[a-z]+", text)]
+        assert tex == [], tex
     finally:
         context.close()
 
@@ -416,19 +431,23 @@ def check_an_unknown_address_gets_the_404_page_in_the_sites_style(browser, base_
     page = watch_page(context.new_page(), watch)
     try:
         response = page.goto(base_url + "no/such/chapter/", wait_until="load")
-        assert response.status == 404
-        assert page.locator("h1").inner_text() == "Page not found"
+        assert response.status == 404, response.status
+        heading = page.locator("h1").inner_text()
+        assert heading == "Page not found", heading
         # styled: Material's stylesheet applied to the header, the palette set
-        assert page.evaluate("getComputedStyle(document.querySelector('.md-header'))"
-                             ".position") == "sticky"
-        assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "default"
+        header = page.evaluate("getComputedStyle(document.querySelector('.md-header'))"
+                               ".position")
+        assert header == "sticky", f"the header is {header}: Material's stylesheet is missing"
+        palette = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+        assert palette == "default", palette
         # the browser reports the 404 of the page itself; nothing else may fail
         others = [e for e in watch.errors if "status of 404" not in e]
-        assert others == [] and watch.blocked == []
-        assert len(watch.errors) <= 1
+        assert others == [] and watch.blocked == [], (others, watch.blocked)
+        assert len(watch.errors) <= 1, watch.errors
         page.add_script_tag(path=str(axe_script(ROOT / ".vendor")))
         violations = page.evaluate("async () => (await axe.run()).violations")
-        assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
+        serious = [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
+        assert serious == [], serious
         page.locator(".bp-not-found a", has_text="The sigmoid").click()
         page.wait_for_function("() => location.pathname.endsWith('/sigmoid/')")
         page.wait_for_selector(".md-content .katex")
@@ -467,15 +486,18 @@ def check_interactive_figures_draw_the_computed_results(browser, base_url, site,
     context, page, watch = open_page(browser, f"{base_url}{slug}/")
     try:
         interactive_figures_draw_the_computed_results(page, site, slug, watch)
+        assert watch.errors == [] and watch.blocked == [], (watch.errors, watch.blocked)
     finally:
         context.close()
 
 
 def interactive_figures_draw_the_computed_results(page, site, slug, watch):
+    """``watch``: the page's; the check answers for errors and requests made while it runs."""
     import json
 
+    errors, blocked = len(watch.errors), len(watch.blocked)
     figures = page.locator("figure.bp-explorer")
-    assert figures.count() >= 1
+    assert figures.count() >= 1, f"{slug}: no interactive figure"
     for n in range(figures.count()):
         figure = figures.nth(n)
         bring_live(page, figure)
@@ -500,7 +522,7 @@ def interactive_figures_draw_the_computed_results(page, site, slug, watch):
                 state = [*default]
                 state[i] = values[pick]
                 drawn = _drawn(page, figure.element_handle())
-                assert drawn["state"] == "|".join(state)
+                assert drawn["state"] == "|".join(state), (drawn["state"], state)
                 check_drawn(drawn, definition, "|".join(state))
             # back to the default for the next control
             if widget.evaluate("e => e.tagName") == "INPUT":
@@ -510,7 +532,8 @@ def interactive_figures_draw_the_computed_results(page, site, slug, watch):
                     widget.press("ArrowRight")
             else:
                 widget.select_option(default[i])
-    assert watch.errors == [] and watch.blocked == []
+    assert watch.errors[errors:] == [] and watch.blocked[blocked:] == [], \
+        (watch.errors[errors:], watch.blocked[blocked:])
 
 
 def check_drawn(drawn: dict, definition: dict, key: str) -> None:
@@ -677,3 +700,31 @@ def test_search_results_show_no_tex(pooled):
 
 def test_an_unknown_address_gets_the_404_page_in_the_sites_style(pooled):
     _verdict(pooled, "check_an_unknown_address_gets_the_404_page_in_the_sites_style")
+
+
+# The pool itself --------------------------------------------------------------------------
+
+def check_sleeps(browser, base_url, site, seconds):
+    import time
+
+    time.sleep(seconds)
+
+
+def test_a_worker_that_fails_says_why_in_the_tests_it_leaves_unchecked(tmp_path):
+    from tests.browser_pool import run_checks
+
+    verdicts = run_checks("tests.no_such_module", [("check_x", 1, {}), ("check_x", 2, {})],
+                          tmp_path, workers=1)
+    assert set(verdicts) == {("check_x", 1), ("check_x", 2)}
+    for verdict in verdicts.values():
+        assert verdict.startswith("the browser worker stopped before checking it"), verdict
+        assert "ModuleNotFoundError: No module named 'tests.no_such_module'" in verdict, verdict
+
+
+def test_checks_that_never_finish_are_stopped_and_fail(browser_present, tmp_path):
+    from tests.browser_pool import run_checks
+
+    verdicts = run_checks(__name__, [("check_sleeps", 600, {})], tmp_path, workers=1,
+                          timeout=3)
+    assert verdicts[("check_sleeps", 600)].startswith(
+        "not checked within 3 s: the browser workers were stopped"), verdicts

@@ -255,8 +255,8 @@ def notebooks_run_alone(site, tmp_path_factory):
 
     def run_one(stem, served_url):
         try:
-            # In a thread of its own, with its own event loop (the browser tests' Playwright
-            # may be running one in the main thread).
+            # In a thread of its own, with its own event loop (the caller's thread may be
+            # running one).
             return asyncio.run(run_alone(download(site, stem), env, folder / stem, site_url,
                                          served_url))
         except Exception as error:  # reported by the test of that chapter

@@ -61,9 +61,15 @@ def base_path(site: Path) -> str:
     >>> base_path(root)
     '/repo/'
     """
+    published = _published_url(site)
+    return urlsplit(published).path if published else "/"
+
+
+def _published_url(site: Path) -> str | None:
+    """The first address of the site's sitemap (MkDocs lists the home page first)."""
     sitemap = site / "sitemap.xml"
     match = re.search(r"<loc>([^<]+)</loc>", sitemap.read_text()) if sitemap.is_file() else None
-    return urlsplit(match[1]).path if match else "/"
+    return match[1] if match else None
 
 
 @contextlib.contextmanager
@@ -76,12 +82,12 @@ def serve(site: Path):
     server = _QuietServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(site),
                                                                mount=mount, sitemap=None))
     url = f"http://127.0.0.1:{server.server_address[1]}{mount}"
-    sitemap = site / "sitemap.xml"
-    if sitemap.is_file():
-        published = re.search(r"<loc>([^<]+)</loc>", sitemap.read_text())[1]
+    published = _published_url(site)
+    if published:
+        sitemap = (site / "sitemap.xml").read_text()
         server.RequestHandlerClass = functools.partial(
             _Handler, directory=str(site), mount=mount,
-            sitemap=sitemap.read_text().replace(f"<loc>{published}", f"<loc>{url}").encode())
+            sitemap=sitemap.replace(f"<loc>{published}", f"<loc>{url}").encode())
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
