@@ -206,9 +206,9 @@ WHEN_THE_SITE_IS_BUILT: list = []
 
 
 def pytest_collection_modifyitems(session, config, items) -> None:
-    # The browser tests last: their pages are checked in the background from the moment
-    # the site is built, while the other tests run; then their verdicts are read.
-    items.sort(key=lambda item: item.path.name == "test_browser.py")
+    # The tests that read the browser pool's verdicts last: their pages are checked in the
+    # background from the moment the site is built, while the other tests run.
+    items.sort(key=lambda item: "pooled" in getattr(item, "fixturenames", ()))
 
 
 @pytest.fixture(scope="session", autouse=True)
