@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from snippets.sitebuild.benchmark import busy_cores
+from snippets.sitebuild.browser import browser_missing
 
 ROOT = Path(__file__).resolve().parents[1]
 QUIET = {"NO_MKDOCS_2_WARNING": "1"}
@@ -213,9 +214,13 @@ def pytest_collection_modifyitems(session, config, items) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _the_site_first(request):
-    """The shared site is built before the first test, if any selected test reads it, so
-    that the work started when it is built overlaps the most."""
-    if any("cold_builds" in getattr(item, "fixturenames", ()) for item in request.session.items):
+    """The shared site is built before the first test, if any selected test reads it (and
+    is not a browser test about to be skipped), so that the work started when it is built
+    overlaps the most."""
+    readers = [getattr(item, "fixturenames", ()) for item in request.session.items]
+    readers = [names for names in readers if "cold_builds" in names]
+    if any("pooled" not in names for names in readers) or \
+            (readers and browser_missing() is None):
         # A failed build is reported by the tests that read the site (pytest keeps the
         # error for them), not by whichever test happens to come first.
         with contextlib.suppress(Exception, pytest.fail.Exception):

@@ -18,7 +18,7 @@ import pytest
 from snippets.sitebuild.browse import EAGER
 from snippets.sitebuild.browser import (
     READING,
-    chromium_path,
+    browser_missing,
     offline_context,
     page_paths,
     smallest_figure_text_px,
@@ -43,21 +43,9 @@ PAGES = sorted(["" if p.stem == "index" else f"{p.stem}/" for p in (ROOT / "docs
                + [f"notebooks/{slug}/" for slug in _chapter_slugs()])
 
 
-def _browser_missing() -> str | None:
-    """Why the browser tests cannot run here, or None."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Python Playwright is needed for the browser tests"
-    if chromium_path() is None:
-        return ("Chromium (Debian's 'chromium' package, or BP_CHROMIUM) is needed for the "
-                "browser tests")
-    return None
-
-
 @pytest.fixture(scope="session")
 def browser_present():
-    message = _browser_missing()
+    message = browser_missing()
     if message is not None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{message}; under CI they must not be skipped")
@@ -626,7 +614,7 @@ def start_the_pool(session, site: Path) -> None:
     from tests.browser_pool import Background
 
     tasks = pooled_tasks(session.items)
-    if tasks and _browser_missing() is None:
+    if tasks and browser_missing() is None:
         _started[site] = Background(__name__, tasks, site)
 
 

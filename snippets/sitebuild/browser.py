@@ -36,6 +36,18 @@ def chromium_path() -> str | None:
     return path if path and Path(path).exists() else None
 
 
+def browser_missing() -> str | None:
+    """Why the browser tests and screenshots cannot run here, or None."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Python Playwright is needed for the browser tests"
+    if chromium_path() is None:
+        return ("Chromium (Debian's 'chromium' package, or BP_CHROMIUM) is needed for the "
+                "browser tests")
+    return None
+
+
 def page_paths(site: Path) -> list[str]:
     """URL paths of every page of a built site ("", "sigmoid/", "notebooks/sigmoid/", ...).
 
