@@ -93,6 +93,15 @@ def run_checks(module: str, tasks: list[tuple], site: Path, workers: int = WORKE
         process.start()
     verdicts: dict[tuple[str, object], str | None] = {}
     failures: list[str] = []
+
+    def take(result) -> None:
+        name, item, verdict, more = result
+        if name == WORKER_FAILED:
+            failures.append(f"worker {item}: {verdict}")
+        else:
+            verdicts[(name, item)] = verdict
+            verdicts.update(more)
+
     deadline = time.monotonic() + timeout
     why = "the browser worker stopped before checking it"
     while not all((name, item) in verdicts for name, item, _ in tasks):
@@ -102,26 +111,15 @@ def run_checks(module: str, tasks: list[tuple], site: Path, workers: int = WORKE
                 process.kill()
             break
         try:
-            name, item, verdict, more = done.get(timeout=1)
+            take(done.get(timeout=1))
         except queue.Empty:
             if not any(process.is_alive() for process in processes):
                 break
-            continue
-        if name == WORKER_FAILED:
-            failures.append(f"worker {item}: {verdict}")
-            continue
-        verdicts[(name, item)] = verdict
-        verdicts.update(more)
     for process in processes:
         process.join(timeout=30)
     with contextlib.suppress(queue.Empty):   # a dead worker's last word may come late
         while True:
-            name, item, verdict, more = done.get(timeout=0.5)
-            if name == WORKER_FAILED:
-                failures.append(f"worker {item}: {verdict}")
-            else:
-                verdicts[(name, item)] = verdict
-                verdicts.update(more)
+            take(done.get(timeout=0.5))
     codes = [process.exitcode for process in processes]
     for name, item, _ in tasks:
         verdicts.setdefault((name, item), "\n".join([f"{why} (exit codes {codes})", *failures]))

@@ -339,11 +339,11 @@ def check_palette_toggle_switches_light_and_dark(browser, base_url, site, _=None
 def check_instant_navigation_keeps_math_typeset(browser, base_url, site, _=None):
     """From the home page to every chapter through Material's instant navigation, which
     swaps the content without a page load: the math of each chapter arrives typeset."""
-    context, page, watch = open_page(browser, base_url)
     heading = "document.querySelector('.md-content h1')?.textContent"
-    home = json.dumps(page.evaluate(heading))
-    page.evaluate("window.bpLoadedOnce = true")   # a page load would forget it
+    context, page, watch = open_page(browser, base_url)
     try:
+        home = json.dumps(page.evaluate(heading))
+        page.evaluate("window.bpLoadedOnce = true")   # a page load would forget it
         # Material takes links over once it has read the sitemap, fetched after the load
         page.wait_for_function("() => performance.getEntriesByType('resource').some("
                                "(e) => e.name.endsWith('/sitemap.xml') && e.responseEnd > 0)")
@@ -610,7 +610,7 @@ _started = {}
 def start_the_pool(session, site: Path) -> None:
     """As soon as the shared site is built (tests/conftest.py), if the browser is there: the
     pool checks the pages in the background while the session runs the other tests (the
-    browser tests are ordered last)."""
+    tests that report its verdicts are ordered last)."""
     from tests.browser_pool import Background
 
     tasks = pooled_tasks(session.items)

@@ -28,6 +28,7 @@ from pathlib import Path
 from snippets.sitebuild.browser import (
     CHROMIUM_ARGS,
     READING,
+    browser_missing,
     chromium_path,
     offline_context,
     page_paths,
@@ -107,9 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.site / "index.html").is_file():
         print(f"no built site in {args.site}: run mkdocs build first", file=sys.stderr)
         return 1
-    if chromium_path() is None:
-        print("Chromium not found (install Debian's chromium, or set BP_CHROMIUM)",
-              file=sys.stderr)
+    if (missing := browser_missing()) is not None:
+        print(missing, file=sys.stderr)
         return 1
     from playwright.sync_api import sync_playwright
 

@@ -37,14 +37,13 @@ def chromium_path() -> str | None:
 
 
 def browser_missing() -> str | None:
-    """Why the browser tests and screenshots cannot run here, or None."""
+    """Why no browser can be driven here (the browser tests, ``browse``), or None."""
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "Python Playwright is needed for the browser tests"
+        return "Python Playwright is needed to drive the browser"
     if chromium_path() is None:
-        return ("Chromium (Debian's 'chromium' package, or BP_CHROMIUM) is needed for the "
-                "browser tests")
+        return "Chromium not found (install Debian's chromium, or set BP_CHROMIUM)"
     return None
 
 
@@ -73,14 +72,17 @@ def base_path(site: Path) -> str:
     >>> base_path(root)
     '/repo/'
     """
-    published = _published_url(site)
-    return urlsplit(published).path if published else "/"
+    return urlsplit(_published_url(_sitemap(site)) or "/").path
 
 
-def _published_url(site: Path) -> str | None:
-    """The first address of the site's sitemap (MkDocs lists the home page first)."""
+def _sitemap(site: Path) -> str:
     sitemap = site / "sitemap.xml"
-    match = re.search(r"<loc>([^<]+)</loc>", sitemap.read_text()) if sitemap.is_file() else None
+    return sitemap.read_text() if sitemap.is_file() else ""
+
+
+def _published_url(sitemap: str) -> str | None:
+    """The first address of a sitemap (MkDocs lists the home page first)."""
+    match = re.search(r"<loc>([^<]+)</loc>", sitemap)
     return match[1] if match else None
 
 
@@ -90,16 +92,14 @@ def serve(site: Path):
     the path of its ``site_url``, with its 404.html (status 404) for any other address, and
     its sitemap naming the pages where they are served (Material's instant navigation takes
     only links to the sitemap's pages, matched with their port). Yield the site's base URL."""
-    mount = base_path(site)
-    server = _QuietServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(site),
-                                                               mount=mount, sitemap=None))
+    sitemap = _sitemap(site)
+    published = _published_url(sitemap)
+    mount = urlsplit(published or "/").path
+    server = _QuietServer(("127.0.0.1", 0),
+                          functools.partial(_Handler, directory=str(site), mount=mount))
     url = f"http://127.0.0.1:{server.server_address[1]}{mount}"
-    published = _published_url(site)
-    if published:
-        sitemap = (site / "sitemap.xml").read_text()
-        server.RequestHandlerClass = functools.partial(
-            _Handler, directory=str(site), mount=mount,
-            sitemap=sitemap.replace(f"<loc>{published}", f"<loc>{url}").encode())
+    server.sitemap = (sitemap.replace(f"<loc>{published}", f"<loc>{url}").encode()
+                      if published else None)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -110,19 +110,19 @@ def serve(site: Path):
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    def __init__(self, *args, mount: str, sitemap: bytes | None, **kwargs) -> None:
+    def __init__(self, *args, mount: str, **kwargs) -> None:
         self.mount = mount
-        self.sitemap = sitemap
         super().__init__(*args, **kwargs)
 
     def send_head(self):
-        if self.sitemap is None or urlsplit(self.path).path != self.mount + "sitemap.xml":
+        sitemap = self.server.sitemap     # as served, see serve()
+        if sitemap is None or urlsplit(self.path).path != self.mount + "sitemap.xml":
             return super().send_head()
         self.send_response(200)
         self.send_header("Content-Type", "application/xml")
-        self.send_header("Content-Length", str(len(self.sitemap)))
+        self.send_header("Content-Length", str(len(sitemap)))
         self.end_headers()
-        return io.BytesIO(self.sitemap)
+        return io.BytesIO(sitemap)
 
     def translate_path(self, path: str) -> str:
         path = urlsplit(path).path
@@ -147,6 +147,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 
 class _QuietServer(http.server.ThreadingHTTPServer):
+    sitemap: bytes | None = None   # the site's sitemap as served, if it has one
+
     def handle_error(self, request, client_address) -> None:
         # A browser that closes a connection mid-response is not an error worth a traceback.
         if not isinstance(sys.exc_info()[1], ConnectionError):
